@@ -1,0 +1,48 @@
+package com.chatroom.pulse;
+
+import com.chatroom.pulse.bus.PulseMessageCodec;
+import com.chatroom.pulse.config.ConfigLoader;
+import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.http.HttpVerticle;
+import com.chatroom.pulse.http.NodeStatus;
+import com.chatroom.pulse.sampler.SamplerVerticle;
+import com.chatroom.pulse.stream.StreamVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads the configuration and deploys the node: the stream relay and the edge first, then the sampler, so the
+ * first sample already has somewhere to go. It does nothing else.
+ */
+public final class MainVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MainVerticle.class);
+
+  @Override
+  public Future<?> start() {
+    PulseMessageCodec.register(vertx);
+    return ConfigLoader.load(vertx, config()).compose(this::deployAll);
+  }
+
+  private Future<?> deployAll(PulseConfig config) {
+    Future<String> stream = vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions());
+    Future<String> edge = vertx.deployVerticle(() -> new HttpVerticle(config),
+      new DeploymentOptions().setInstances(config.http().instances()));
+    return Future.all(stream, edge)
+      .compose(v -> config.sampler().enabled()
+        ? vertx.deployVerticle(() -> new SamplerVerticle(config.instanceId(), config.sampler()),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
+        : Future.succeededFuture("sampler disabled"))
+      .onSuccess(v -> {
+        NodeStatus status = NodeStatus.of(vertx);
+        status.markDeployed();
+        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), sampler {}, clustered {}",
+          config.instanceId(), config.http().host(), status.httpPort(), config.http().instances(),
+          config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off", vertx.isClustered());
+      });
+  }
+}

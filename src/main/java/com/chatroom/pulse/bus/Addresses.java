@@ -1,0 +1,36 @@
+package com.chatroom.pulse.bus;
+
+/**
+ * Every event-bus address Pulse uses, with its payload and direction. Public addresses are a contract:
+ * other services publish to and consume from them, so change them only on purpose.
+ */
+public final class Addresses {
+
+  /**
+   * {@link SystemMetrics}, published by each instance's sampler once per tick (default 1 s).
+   * Direction: sampler → any consumer (stream, alerts, optimizer, history). Clustered: every node sees every node's samples.
+   */
+  public static final String METRICS_SYSTEM = "metrics.system";
+
+  /**
+   * {@link ApplicationMetrics}, published by any service: the chat gateway, other verticles (as the record or
+   * as its JSON object), non-JVM services through HTTP ingest. Consumers validate JSON bodies with
+   * {@link BusMessages#applicationMetrics}.
+   */
+  public static final String METRICS_APP = "metrics.app";
+
+  /** An alert changing state (pending, firing, resolved, silenced). Direction: alert manager → stream, chat gateway. */
+  public static final String ALERTS_EVENTS = "alerts.events";
+
+  /** An optimizer action applied, reverted, skipped or failed. Direction: optimizer → the component that owns the resource, stream. */
+  public static final String OPTIMIZER_ACTIONS = "optimizer.actions";
+
+  /**
+   * Node-local, internal: a {@link StreamFrame} (an event already serialized once) from the stream verticle to
+   * every edge instance's WebSocket fan-out. Never crosses the cluster.
+   */
+  public static final String STREAM_FRAMES = "pulse.stream.frames";
+
+  private Addresses() {
+  }
+}

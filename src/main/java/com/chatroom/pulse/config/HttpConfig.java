@@ -1,0 +1,27 @@
+package com.chatroom.pulse.config;
+
+/**
+ * The HTTP edge: one server shared by {@code instances} verticle instances (one per event loop).
+ *
+ * @param host          interface to bind
+ * @param port          port for HTTP, WebSockets, /metrics and the probes
+ * @param instances     edge verticle instances; each owns the sockets it accepts and fans out to them
+ * @param maxFrameBytes largest inbound WebSocket frame or message; bigger ones are closed with 1009
+ */
+public record HttpConfig(String host, int port, int instances, int maxFrameBytes) {
+
+  static HttpConfig read(ConfigReader r) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    HttpConfig config = new HttpConfig(
+      r.string("host", "0.0.0.0"),
+      r.integer("port", 8888, 0, 65535),
+      resolveInstances(r.integer("instances", 0, 0, 256), cores),
+      r.integer("max_frame_bytes", 65536, 256, 16 * 1024 * 1024));
+    r.rejectUnknown();
+    return config;
+  }
+
+  private static int resolveInstances(int configured, int cores) {
+    return configured == 0 ? cores : configured;
+  }
+}

@@ -1,0 +1,72 @@
+package com.chatroom.pulse.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The whole configuration, typed. Built from the merged document of {@link ConfigLoader}; each verticle is handed
+ * its own part.
+ *
+ * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
+ */
+public record PulseConfig(String instanceId, HttpConfig http, SamplerConfig sampler, StreamConfig stream) {
+
+  /** Top-level keys of the config document. */
+  static final Set<String> SECTIONS = Set.of("instance_id", "http", "sampler", "stream");
+
+  /**
+   * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
+   * LOG_LEVEL is read by the logging configuration directly.
+   */
+  public static final Map<String, String> ENVIRONMENT = Map.of(
+    "INSTANCE_ID", "instance_id",
+    "HTTP_HOST", "http.host",
+    "HTTP_PORT", "http.port",
+    "HTTP_INSTANCES", "http.instances",
+    "SAMPLER_ENABLED", "sampler.enabled",
+    "SAMPLER_INTERVAL_MS", "sampler.interval_ms",
+    "SAMPLER_MOUNTS", "sampler.mounts",
+    "STREAM_MAX_SUBSCRIBERS", "stream.max_subscribers",
+    "STREAM_ALLOWED_ORIGINS", "stream.allowed_origins");
+
+  /**
+   * Reads and validates a merged config document (sections only; overrides already applied).
+   *
+   * @throws ConfigException naming the first bad key
+   */
+  public static PulseConfig from(JsonObject document) {
+    for (String key : document.fieldNames()) {
+      if (!SECTIONS.contains(key)) {
+        throw new ConfigException(key, "unknown key (known top-level keys: " + String.join(", ", new java.util.TreeSet<>(SECTIONS)) + ")");
+      }
+    }
+    ConfigReader root = new ConfigReader(document, "");
+    String instance = root.string("instance_id", "");
+    if (instance.isEmpty()) {
+      instance = hostName();
+    }
+    if (instance.length() > 253 || !instance.matches("[A-Za-z0-9._:-]+")) {
+      throw new ConfigException("instance_id", "must be 1-253 characters of letters, digits, '.', '_', ':' or '-', got '" + instance + "'");
+    }
+    return new PulseConfig(instance,
+      HttpConfig.read(ConfigReader.section(document, "http", "")),
+      SamplerConfig.read(ConfigReader.section(document, "sampler", "")),
+      StreamConfig.read(ConfigReader.section(document, "stream", "")));
+  }
+
+  private static String hostName() {
+    String fromEnv = System.getenv("HOSTNAME");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv.trim();
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package com.chatroom.pulse.http;
+
+import com.chatroom.pulse.bus.SystemMetrics;
+import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.metrics.Meters;
+import com.chatroom.pulse.stream.StreamFanout;
+import com.chatroom.pulse.stream.Streams;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+/**
+ * The edge: deployed once per event loop, all instances sharing one server on {@code http.port}. Each instance owns
+ * the connections it accepts, including their WebSockets, so every write to a socket happens on that socket's own
+ * event loop. Routes: {@code /}, {@code /api/*}, {@code /metrics}, {@code /metrics/stream}, {@code /health/*}.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  private final PulseConfig config;
+  private StreamFanout stream;
+  private HttpServer server;
+
+  public HttpVerticle(PulseConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    stream = new StreamFanout(vertx, config.stream(), config.instanceId());
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(Meters.registry(vertx)));
+    router.get("/metrics/stream").handler(stream::handle);
+    router.get("/api/metrics/current").handler(this::currentMetrics);
+    router.route("/api/*").handler(ctx -> ctx.fail(404));
+    router.route().method(io.vertx.core.http.HttpMethod.GET).handler(StaticHandler.create("webroot"));
+    router.route().failureHandler(Failures::handle);
+    router.errorHandler(404, Failures::handle);
+    router.errorHandler(405, Failures::handle);
+
+    HttpServerOptions options = new HttpServerOptions()
+      .setMaxWebSocketFrameSize(config.http().maxFrameBytes())
+      .setMaxWebSocketMessageSize(config.http().maxFrameBytes());
+    return stream.start()
+      .compose(v -> vertx.createHttpServer(options).requestHandler(router)
+        .listen(config.http().port(), config.http().host()))
+      .onSuccess(s -> {
+        server = s;
+        NodeStatus.of(vertx).httpPort(s.actualPort());
+      });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return stream.close().transform(v -> server == null ? Future.succeededFuture() : server.close());
+  }
+
+  private HealthChecks readiness() {
+    HealthChecks checks = HealthChecks.create(vertx);
+    checks.register("deployment", promise -> promise.complete(NodeStatus.of(vertx).deployed()
+      ? Status.OK() : Status.KO(new JsonObject().put("reason", "verticles still deploying"))));
+    checks.register("sampler", promise -> promise.complete(samplerStatus()));
+    return checks;
+  }
+
+  private Status samplerStatus() {
+    if (!config.sampler().enabled()) {
+      return Status.OK(new JsonObject().put("enabled", false));
+    }
+    SystemMetrics latest = (SystemMetrics) stream.latestRecord(Streams.SYSTEM, config.instanceId());
+    if (latest == null) {
+      return Status.KO(new JsonObject().put("reason", "no sample yet"));
+    }
+    double age = System.currentTimeMillis() / 1000d - latest.timestamp();
+    double limit = Math.max(5, 5 * config.sampler().intervalMs() / 1000d);
+    JsonObject data = new JsonObject().put("last_sample_age_seconds", Math.round(age * 1000) / 1000d).put("seq", latest.seq());
+    return age <= limit ? Status.OK(data) : Status.KO(data.put("reason", "sampler stalled: no sample for " + limit + " s"));
+  }
+
+  private void currentMetrics(RoutingContext ctx) {
+    String instance = ctx.queryParams().get("instance");
+    if (instance == null) {
+      instance = config.instanceId();
+    } else if (instance.isEmpty() || instance.length() > 253) {
+      Failures.send(ctx, 400, "bad_request", "parameter 'instance' must be 1 to 253 characters");
+      return;
+    }
+    Object latest = stream.latestRecord(Streams.SYSTEM, instance);
+    if (latest instanceof SystemMetrics sample) {
+      json(ctx, 200, sample.toJson());
+    } else if (instance.equals(config.instanceId()) && config.sampler().enabled()) {
+      Failures.send(ctx, 503, "unavailable", "no sample yet: the first one is taken " + config.sampler().intervalMs() + " ms after start");
+    } else {
+      Failures.send(ctx, 404, "not_found", "no recent sample from instance '" + instance + "'");
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,41 @@
+package com.chatroom.pulse.metrics;
+
+/**
+ * Every meter Pulse registers: lowercase, dotted, base units. Prometheus renders dots as underscores and adds
+ * {@code _total} to counters and the unit suffix to timers ({@code pulse.sampler.duration} →
+ * {@code pulse_sampler_duration_seconds}).
+ */
+public final class MeterNames {
+
+  // sampler
+  public static final String SAMPLER_SAMPLES = "pulse.sampler.samples";
+  public static final String SAMPLER_FAILURES = "pulse.sampler.failures";
+  public static final String SAMPLER_DURATION = "pulse.sampler.duration";
+  public static final String SAMPLER_THRESHOLD_CROSSINGS = "pulse.sampler.threshold.crossings";
+
+  // host, from the latest sample of this instance
+  public static final String HOST_CPU_UTILIZATION = "pulse.host.cpu.utilization";
+  public static final String HOST_MEMORY_UTILIZATION = "pulse.host.memory.utilization";
+  public static final String HOST_MEMORY_USED = "pulse.host.memory.used.bytes";
+  public static final String HOST_MEMORY_AVAILABLE = "pulse.host.memory.available.bytes";
+  public static final String HOST_DISK_UTILIZATION = "pulse.host.disk.utilization";
+  public static final String HOST_DISK_FREE = "pulse.host.disk.free.bytes";
+  public static final String HOST_NETWORK_SENT = "pulse.host.network.sent.bytes";
+  public static final String HOST_NETWORK_RECEIVED = "pulse.host.network.received.bytes";
+  public static final String HOST_CONNECTIONS = "pulse.host.tcp.connections.established";
+  public static final String HOST_LOAD = "pulse.host.load.average";
+
+  // bus
+  public static final String BUS_REJECTED = "pulse.bus.messages.rejected";
+
+  // stream
+  public static final String STREAM_SUBSCRIBERS = "pulse.stream.subscribers";
+  public static final String STREAM_FRAMES_SENT = "pulse.stream.frames.sent";
+  public static final String STREAM_FRAMES_SKIPPED = "pulse.stream.frames.skipped";
+  public static final String STREAM_EVENTS_PUBLISHED = "pulse.stream.events";
+  public static final String STREAM_REFUSED = "pulse.stream.connections.refused";
+  public static final String STREAM_INBOUND_REJECTED = "pulse.stream.inbound.rejected";
+
+  private MeterNames() {
+  }
+}

@@ -1,0 +1,276 @@
+package com.chatroom.pulse.stream;
+
+import com.chatroom.pulse.bus.Addresses;
+import com.chatroom.pulse.bus.StreamFrame;
+import com.chatroom.pulse.config.StreamConfig;
+import com.chatroom.pulse.http.OriginPolicy;
+import com.chatroom.pulse.metrics.MeterNames;
+import com.chatroom.pulse.metrics.Meters;
+import com.chatroom.pulse.stream.ClientFrames.Ping;
+import com.chatroom.pulse.stream.ClientFrames.StreamError;
+import com.chatroom.pulse.stream.ClientFrames.Subscribe;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@code /metrics/stream} endpoint of one edge verticle instance: it owns the WebSockets accepted on its event
+ * loop and writes every {@link StreamFrame} to those that want it, on that same event loop, from the one shared
+ * buffer. Created and used only on the owning verticle's context.
+ */
+public final class StreamFanout {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamFanout.class);
+  private static final String COUNT_MAP = "pulse.stream";
+  /** Samples older than this are not replayed to a new subscriber (their instance has probably gone). */
+  private static final long SNAPSHOT_MAX_AGE_NANOS = 60_000_000_000L;
+  private static final int MAX_LATEST = 4096;
+  /** A client that keeps hitting the inbound limit this many times within the window is disconnected. */
+  private static final int ABUSE_VIOLATIONS = 50;
+  private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
+
+  private final Vertx vertx;
+  private final StreamConfig config;
+  private final String localInstance;
+  private final OriginPolicy origins;
+  private final AtomicInteger nodeSubscribers;
+  private final List<Subscriber> subscribers = new ArrayList<>();
+  /** Newest sample per (stream, instance), for the snapshot a new subscriber gets and for the current-metrics API. */
+  private final LinkedHashMap<String, Latest> latest = new LinkedHashMap<>();
+  private final Counter framesSent;
+  private final Counter framesSkipped;
+  private final Map<String, Counter> refused = new HashMap<>();
+  private final Map<String, Counter> inboundRejected = new HashMap<>();
+  private final MeterRegistry registry;
+  private MessageConsumer<StreamFrame> consumer;
+
+  private record Latest(StreamFrame frame, long receivedNanos) {
+  }
+
+  /** Node-wide subscriber count, shared by every edge instance of one Vert.x (the cap is per node). */
+  private record NodeCount(AtomicInteger value) implements Shareable {
+  }
+
+  public StreamFanout(Vertx vertx, StreamConfig config, String localInstance) {
+    this.vertx = vertx;
+    this.config = config;
+    this.localInstance = localInstance;
+    this.origins = new OriginPolicy(config.allowedOrigins());
+    this.nodeSubscribers = ((NodeCount) vertx.sharedData().getLocalMap(COUNT_MAP)
+      .computeIfAbsent("subscribers", k -> new NodeCount(new AtomicInteger()))).value();
+    this.registry = Meters.registry(vertx);
+    Gauge.builder(MeterNames.STREAM_SUBSCRIBERS, nodeSubscribers, AtomicInteger::get)
+      .description("WebSocket subscribers of /metrics/stream on this node").register(registry);
+    framesSent = Counter.builder(MeterNames.STREAM_FRAMES_SENT)
+      .description("Frames written to stream subscribers").register(registry);
+    framesSkipped = Counter.builder(MeterNames.STREAM_FRAMES_SKIPPED)
+      .description("Frames a slow subscriber never got: samples coalesced to a newer one, events dropped from a full queue")
+      .register(registry);
+  }
+
+  /** Starts receiving frames; completes once the consumer is registered. */
+  public Future<Void> start() {
+    consumer = vertx.eventBus().localConsumer(Addresses.STREAM_FRAMES, message -> onFrame(message.body()));
+    return consumer.completion();
+  }
+
+  /** The newest record of {@code stream} from {@code instance}, or null. */
+  public Object latestRecord(String stream, String instance) {
+    Latest l = latest.get(key(stream, instance));
+    return l == null ? null : l.frame().source();
+  }
+
+  /** Route handler for {@code GET /metrics/stream}. */
+  public void handle(RoutingContext ctx) {
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      ctx.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", "websocket_required")
+          .put("message", "/metrics/stream is a WebSocket endpoint: connect with Upgrade: websocket").encode());
+      return;
+    }
+    String refusal = origins.check(ctx.request());
+    if (refusal != null) {
+      count(refused, "origin", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");
+      ctx.response().setStatusCode(403).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", "origin_not_allowed").put("message", refusal).encode());
+      return;
+    }
+    ctx.request().toWebSocket()
+      .onSuccess(this::onOpen)
+      .onFailure(e -> LOG.debug("WebSocket handshake failed: {}", e.toString()));
+  }
+
+  private void onOpen(ServerWebSocket ws) {
+    if (nodeSubscribers.incrementAndGet() > config.maxSubscribers()) {
+      nodeSubscribers.decrementAndGet();
+      count(refused, "max_subscribers", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");
+      ws.close((short) 1013, "too many subscribers on this node (max " + config.maxSubscribers() + "), try again later");
+      return;
+    }
+    ws.setWriteQueueMaxSize(config.writeQueueBytes());
+    Subscriber sub = new Subscriber(ws, new TokenBucket(config.inboundPerSecond(), config.inboundBurst()));
+    sub.index = subscribers.size();
+    subscribers.add(sub);
+    ws.closeHandler(v -> onClose(sub));
+    ws.exceptionHandler(e -> LOG.debug("Stream subscriber error: {}", e.toString()));
+    ws.drainHandler(v -> framesSent.increment(sub.drain(config.maxPendingEvents())));
+    ws.textMessageHandler(text -> onText(sub, text));
+    ws.binaryMessageHandler(data -> reject(sub, new StreamError("unsupported_frame", null,
+      "binary frames are not supported: send JSON text frames")));
+    ws.writeTextMessage(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
+      .put("streams", new JsonArray(Streams.ALL)).put("server_time", System.currentTimeMillis() / 1000d).encode());
+    sendSnapshot(sub, s -> false);
+  }
+
+  private void onClose(Subscriber sub) {
+    int last = subscribers.size() - 1;
+    if (sub.index <= last && subscribers.get(sub.index) == sub) {
+      Subscriber moved = subscribers.get(last);
+      subscribers.set(sub.index, moved);
+      moved.index = sub.index;
+      subscribers.remove(last);
+      nodeSubscribers.decrementAndGet();
+    }
+  }
+
+  private void onFrame(StreamFrame frame) {
+    if (frame.coalesce()) {
+      remember(frame);
+    }
+    int sent = 0;
+    int skipped = 0;
+    int maxPending = config.maxPendingEvents();
+    for (int i = 0, n = subscribers.size(); i < n; i++) {
+      Subscriber sub = subscribers.get(i);
+      if (sub.wants(frame)) {
+        int s = sub.offer(frame, maxPending);
+        if (s == 0 && !sub.blocked()) {
+          sent++;
+        }
+        skipped += s;
+      }
+    }
+    if (sent > 0) {
+      framesSent.increment(sent);
+    }
+    if (skipped > 0) {
+      framesSkipped.increment(skipped);
+    }
+  }
+
+  private void onText(Subscriber sub, String text) {
+    if (!sub.inbound.tryTake()) {
+      long now = System.nanoTime();
+      if (now - sub.violationWindowStart > ABUSE_WINDOW_NANOS) {
+        sub.violationWindowStart = now;
+        sub.violations = 0;
+      }
+      if (++sub.violations >= ABUSE_VIOLATIONS) {
+        count(inboundRejected, "abuse", MeterNames.STREAM_INBOUND_REJECTED, "Client frames the stream refused, per reason");
+        sub.ws.close((short) 1008, "too many frames: limit " + config.inboundPerSecond() + "/s");
+        return;
+      }
+      reject(sub, new StreamError("rate_limited", null,
+        "too many frames: at most " + config.inboundPerSecond() + " per second (burst " + config.inboundBurst() + ")"));
+      return;
+    }
+    if (text.length() > config.maxInboundFrameBytes()
+      || text.getBytes(StandardCharsets.UTF_8).length > config.maxInboundFrameBytes()) {
+      reject(sub, new StreamError("frame_too_large", null,
+        "frame larger than " + config.maxInboundFrameBytes() + " bytes"));
+      return;
+    }
+    Object parsed;
+    try {
+      parsed = ClientFrames.parse(text);
+    } catch (StreamError e) {
+      reject(sub, e);
+      return;
+    }
+    if (parsed instanceof Subscribe s) {
+      subscribe(sub, s);
+    } else if (parsed instanceof Ping p) {
+      sub.ws.writeTextMessage(new JsonObject().put("type", "pong").put("id", p.id())
+        .put("server_time", System.currentTimeMillis() / 1000d).encode());
+    }
+  }
+
+  private void subscribe(Subscriber sub, Subscribe s) {
+    // replay only what the old filter hid, so nothing arrives twice
+    java.util.Set<String> oldStreams = sub.streamsFilter();
+    java.util.Set<String> oldInstances = sub.instancesFilter();
+    sub.filter(s.streams(), s.instances());
+    sub.ws.writeTextMessage(new JsonObject().put("type", "subscribed")
+      .put("streams", s.streams() == null ? new JsonArray(Streams.ALL) : new JsonArray(List.copyOf(s.streams())))
+      .put("instances", s.instances() == null ? null : new JsonArray(List.copyOf(s.instances()))).encode());
+    sendSnapshot(sub, f -> Subscriber.matches(oldStreams, oldInstances, f));
+  }
+
+  private void sendSnapshot(Subscriber sub, java.util.function.Predicate<StreamFrame> alreadySeen) {
+    long now = System.nanoTime();
+    for (Latest l : latest.values()) {
+      if (now - l.receivedNanos() <= SNAPSHOT_MAX_AGE_NANOS && sub.wants(l.frame()) && !alreadySeen.test(l.frame())) {
+        sub.offer(l.frame(), config.maxPendingEvents());
+      }
+    }
+  }
+
+  private void reject(Subscriber sub, StreamError error) {
+    count(inboundRejected, error.code, MeterNames.STREAM_INBOUND_REJECTED, "Client frames the stream refused, per reason");
+    if (!sub.ws.writeQueueFull()) {
+      sub.ws.writeTextMessage(error.toJson().encode());
+    }
+  }
+
+  private void remember(StreamFrame frame) {
+    String key = key(frame.stream(), frame.instance());
+    latest.remove(key);
+    latest.put(key, new Latest(frame, System.nanoTime()));
+    if (latest.size() > MAX_LATEST) {
+      latest.remove(latest.keySet().iterator().next());
+    }
+  }
+
+  private void count(Map<String, Counter> counters, String reason, String name, String description) {
+    counters.computeIfAbsent(reason, r -> Counter.builder(name).description(description).tag("reason", r)
+      .register(registry)).increment();
+  }
+
+  private static String key(String stream, String instance) {
+    return stream + '\u0000' + instance;
+  }
+
+  /** Closes every subscriber with a reason a client can act on (going away: reconnect, possibly elsewhere). */
+  public Future<Void> close() {
+    List<Future<Void>> closing = new ArrayList<>();
+    for (Subscriber sub : List.copyOf(subscribers)) {
+      closing.add(sub.ws.close((short) 1001, "server shutting down, reconnect"));
+    }
+    Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    closing.add(unregister);
+    return Future.join(closing).mapEmpty();
+  }
+
+  /** Package-private view for tests of one instance. */
+  int localSubscribers() {
+    return subscribers.size();
+  }
+}

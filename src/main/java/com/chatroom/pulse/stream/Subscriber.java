@@ -1,0 +1,163 @@
+package com.chatroom.pulse.stream;
+
+import com.chatroom.pulse.bus.StreamFrame;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One WebSocket subscriber and its delivery state, touched only on its edge instance's event loop.
+ * While its write queue is full, samples coalesce to the newest per (stream, instance) and events wait in a
+ * bounded queue; when it drains, the client is told how many frames it missed, then gets what is pending.
+ */
+final class Subscriber {
+
+  /** Distinct (stream, instance) samples held for one blocked subscriber; beyond it the oldest is dropped. */
+  static final int MAX_COALESCED = 1024;
+
+  final ServerWebSocket ws;
+  final TokenBucket inbound;
+  int index;
+  int violations;
+  long violationWindowStart = System.nanoTime();
+
+  /** null: every stream / every instance. */
+  private Set<String> streams;
+  private Set<String> instances;
+
+  private boolean blocked;
+  /** Frames held while blocked, in arrival order: coalescing keys for samples, sequence numbers for events. */
+  private LinkedHashMap<Object, StreamFrame> pending;
+  private int pendingEvents;
+  private long eventSeq;
+  private long skippedSinceNotice;
+  private long skippedTotal;
+
+  Subscriber(ServerWebSocket ws, TokenBucket inbound) {
+    this.ws = ws;
+    this.inbound = inbound;
+  }
+
+  boolean wants(StreamFrame frame) {
+    return matches(streams, instances, frame);
+  }
+
+  static boolean matches(Set<String> streams, Set<String> instances, StreamFrame frame) {
+    return (streams == null || streams.contains(frame.stream()))
+      && (instances == null || instances.contains(frame.instance()));
+  }
+
+  Set<String> streamsFilter() {
+    return streams;
+  }
+
+  Set<String> instancesFilter() {
+    return instances;
+  }
+
+  void filter(Set<String> streams, Set<String> instances) {
+    this.streams = streams;
+    this.instances = instances;
+  }
+
+  /**
+   * Writes the frame now, or holds it if the socket cannot take more.
+   *
+   * @return frames skipped by this call (a held sample replaced, an event dropped from a full queue)
+   */
+  int offer(StreamFrame frame, int maxPendingEvents) {
+    if (!blocked) {
+      if (!ws.writeQueueFull()) {
+        ws.writeFrame(SharedTextFrames.of(frame.payload()));
+        return 0;
+      }
+      blocked = true;
+    }
+    return hold(frame, maxPendingEvents);
+  }
+
+  /** Called when the socket drained: the skip notice first, then everything held, until it is full again. */
+  int drain(int maxPendingEvents) {
+    if (!blocked) {
+      return 0;
+    }
+    blocked = false;
+    int written = 0;
+    if (skippedSinceNotice > 0) {
+      ws.writeTextMessage(new JsonObject().put("type", "skipped").put("count", skippedSinceNotice)
+        .put("total", skippedTotal).encode());
+      skippedSinceNotice = 0;
+    }
+    if (pending == null) {
+      return written;
+    }
+    Iterator<Map.Entry<Object, StreamFrame>> it = pending.entrySet().iterator();
+    while (it.hasNext()) {
+      if (ws.writeQueueFull()) {
+        blocked = true;
+        return written;
+      }
+      Map.Entry<Object, StreamFrame> entry = it.next();
+      it.remove();
+      if (entry.getKey() instanceof Long) {
+        pendingEvents--;
+      }
+      ws.writeFrame(SharedTextFrames.of(entry.getValue().payload()));
+      written++;
+    }
+    pending = null;
+    return written;
+  }
+
+  boolean blocked() {
+    return blocked;
+  }
+
+  long skippedTotal() {
+    return skippedTotal;
+  }
+
+  private int hold(StreamFrame frame, int maxPendingEvents) {
+    if (pending == null) {
+      pending = new LinkedHashMap<>();
+    }
+    int skipped = 0;
+    if (frame.coalesce()) {
+      String key = frame.stream() + '\u0000' + frame.instance();
+      // remove first, so the newest value moves to the end and keeps arrival order
+      if (pending.remove(key) != null) {
+        skipped++;
+      }
+      pending.put(key, frame);
+      if (pending.size() - pendingEvents > MAX_COALESCED) {
+        skipped += dropOldest(String.class);
+      }
+    } else {
+      pending.put(eventSeq++, frame);
+      if (++pendingEvents > maxPendingEvents) {
+        skipped += dropOldest(Long.class);
+      }
+    }
+    skippedSinceNotice += skipped;
+    skippedTotal += skipped;
+    return skipped;
+  }
+
+  private int dropOldest(Class<?> keyType) {
+    Iterator<Object> keys = pending.keySet().iterator();
+    while (keys.hasNext()) {
+      if (keyType.isInstance(keys.next())) {
+        keys.remove();
+        if (keyType == Long.class) {
+          pendingEvents--;
+        }
+        return 1;
+      }
+    }
+    return 0;
+  }
+}

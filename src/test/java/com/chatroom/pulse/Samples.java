@@ -18,6 +18,18 @@ public final class Samples {
       List.of(new DiskUsage("/", 55.5, 120.75, 250)));
   }
 
+  /** A ~5 KB sample (60 mounts): fills socket buffers quickly in back-pressure tests. */
+  public static SystemMetrics bigSystem(String instance, long seq) {
+    List<DiskUsage> disks = new java.util.ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      disks.add(new DiskUsage("/mnt/volume-with-a-long-name-" + i, 55.5, 120.75, 250));
+    }
+    SystemMetrics s = system(instance, seq);
+    return new SystemMetrics(s.timestamp(), s.cpuPercent(), s.memoryPercent(), s.memoryUsedMb(), s.memoryAvailableMb(),
+      s.diskUsagePercent(), s.diskFreeGb(), s.networkBytesSent(), s.networkBytesRecv(), s.activeConnections(),
+      s.loadAverage(), instance, seq, s.memoryTotalMb(), s.cpuCount(), s.networkSentPerSec(), s.networkRecvPerSec(), disks);
+  }
+
   public static ApplicationMetrics app(String instance, long totalMessages) {
     return new ApplicationMetrics(1_764_000_000d + totalMessages, 42, totalMessages, 120, 7, 2, 5, 12.5, 0.01,
       instance, "chat-room");

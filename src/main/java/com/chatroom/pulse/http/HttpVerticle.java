@@ -35,7 +35,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    stream = new StreamFanout(vertx, config.stream(), config.instanceId());
+    stream = new StreamFanout(vertx, config.stream(), config.instanceId(), config.http().maxFrameBytes());
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -50,6 +51,7 @@ public final class StreamFanout {
   private final Vertx vertx;
   private final StreamConfig config;
   private final String localInstance;
+  private final int maxFrameBytes;
   private final OriginPolicy origins;
   private final AtomicInteger nodeSubscribers;
   private final List<Subscriber> subscribers = new ArrayList<>();
@@ -69,8 +71,9 @@ public final class StreamFanout {
   private record NodeCount(AtomicInteger value) implements Shareable {
   }
 
-  public StreamFanout(Vertx vertx, StreamConfig config, String localInstance) {
+  public StreamFanout(Vertx vertx, StreamConfig config, String localInstance, int maxFrameBytes) {
     this.vertx = vertx;
+    this.maxFrameBytes = maxFrameBytes;
     this.config = config;
     this.localInstance = localInstance;
     this.origins = new OriginPolicy(config.allowedOrigins());
@@ -130,7 +133,7 @@ public final class StreamFanout {
     sub.index = subscribers.size();
     subscribers.add(sub);
     ws.closeHandler(v -> onClose(sub));
-    ws.exceptionHandler(e -> LOG.debug("Stream subscriber error: {}", e.toString()));
+    ws.exceptionHandler(e -> onError(sub, e));
     ws.drainHandler(v -> framesSent.increment(sub.drain(config.maxPendingEvents())));
     ws.textMessageHandler(text -> onText(sub, text));
     ws.binaryMessageHandler(data -> reject(sub, new StreamError("unsupported_frame", null,
@@ -138,6 +141,17 @@ public final class StreamFanout {
     ws.writeTextMessage(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
       .put("streams", new JsonArray(Streams.ALL)).put("server_time", System.currentTimeMillis() / 1000d).encode());
     sendSnapshot(sub, s -> false);
+  }
+
+  private void onError(Subscriber sub, Throwable e) {
+    if (e instanceof CorruptedWebSocketFrameException || e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("max message size")) {
+      // a frame or message over http.max_frame_bytes: say so with the standard code rather than just dropping the TCP connection
+      count(inboundRejected, "frame_too_large", MeterNames.STREAM_INBOUND_REJECTED, "Client frames the stream refused, per reason");
+      sub.closing = true;
+      sub.ws.close((short) 1009, "frame too large: at most " + maxFrameBytes + " bytes");
+    } else {
+      LOG.debug("Stream subscriber error: {}", e.toString());
+    }
   }
 
   private void onClose(Subscriber sub) {
@@ -177,6 +191,9 @@ public final class StreamFanout {
   }
 
   private void onText(Subscriber sub, String text) {
+    if (sub.closing) {
+      return;
+    }
     if (!sub.inbound.tryTake()) {
       long now = System.nanoTime();
       if (now - sub.violationWindowStart > ABUSE_WINDOW_NANOS) {
@@ -185,6 +202,7 @@ public final class StreamFanout {
       }
       if (++sub.violations >= ABUSE_VIOLATIONS) {
         count(inboundRejected, "abuse", MeterNames.STREAM_INBOUND_REJECTED, "Client frames the stream refused, per reason");
+        sub.closing = true;
         sub.ws.close((short) 1008, "too many frames: limit " + config.inboundPerSecond() + "/s");
         return;
       }

@@ -22,6 +22,8 @@ final class Subscriber {
   final ServerWebSocket ws;
   final TokenBucket inbound;
   int index;
+  /** Set once the subscriber is being closed for abuse: nothing it sends is read any more. */
+  boolean closing;
   int violations;
   long violationWindowStart = System.nanoTime();
 
@@ -70,6 +72,10 @@ final class Subscriber {
    * @return frames skipped by this call (a held sample replaced, an event dropped from a full queue)
    */
   int offer(StreamFrame frame, int maxPendingEvents) {
+    if (ws.isClosed()) {
+      // closed, but its close handler has not run yet: nothing to write, nothing to hold
+      return 0;
+    }
     if (!blocked) {
       if (!ws.writeQueueFull()) {
         ws.writeFrame(SharedTextFrames.of(frame.payload()));
@@ -82,7 +88,7 @@ final class Subscriber {
 
   /** Called when the socket drained: the skip notice first, then everything held, until it is full again. */
   int drain(int maxPendingEvents) {
-    if (!blocked) {
+    if (!blocked || ws.isClosed()) {
       return 0;
     }
     blocked = false;

@@ -1,0 +1,155 @@
+package com.chatroom.pulse;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The whole node as a user runs it: {@code java -jar target/chatroom-pulse.jar}, then real clients. */
+@ExtendWith(VertxExtension.class)
+@DisplayName("The fat JAR, end to end")
+class FatJarIT {
+
+  private Process process;
+  private final StringBuffer output = new StringBuffer();
+  private HttpClient http;
+  private WebSocketClient ws;
+
+  private Process launch(Map<String, String> env, String... args) throws IOException {
+    Path jar = Path.of(System.getProperty("pulse.jar", "target/chatroom-pulse.jar"));
+    assertThat(Files.exists(jar)).as("fat JAR at " + jar + " (run mvn package first)").isTrue();
+    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m", "-jar", jar.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    pb.environment().remove("INSTANCE_ID");
+    pb.environment().putAll(env);
+    process = pb.start();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          output.append(line).append('\n');
+        }
+      } catch (IOException ignored) {
+        // the process ended
+      }
+    }, "jar-output");
+    reader.setDaemon(true);
+    reader.start();
+    return process;
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private Future<Buffer> get(int port, String uri, int expectedStatus) {
+    return http.request(HttpMethod.GET, port, "127.0.0.1", uri)
+      .compose(req -> req.send())
+      .compose(resp -> resp.statusCode() == expectedStatus ? resp.body()
+        : resp.body().compose(b -> Future.failedFuture("GET " + uri + " answered " + resp.statusCode() + ": " + b)));
+  }
+
+  /** Polls readiness on Vert.x timers until it answers 200 (the process needs a few seconds to start). */
+  private Future<Buffer> awaitReady(Vertx vertx, int port) {
+    Promise<Buffer> ready = Promise.promise();
+    long timer = vertx.setPeriodic(100, id -> get(port, "/health/ready", 200).onSuccess(b -> {
+      vertx.cancelTimer(id);
+      ready.tryComplete(b);
+    }));
+    return ready.future().onComplete(x -> vertx.cancelTimer(timer));
+  }
+
+  @Test
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("starts with java -jar, streams live host samples over /metrics/stream and exports /metrics")
+  void streamsLiveSamples(Vertx vertx, VertxTestContext ctx) throws IOException {
+    int port = Edge.freePort();
+    launch(Map.of("HTTP_PORT", Integer.toString(port), "INSTANCE_ID", "e2e-node"),
+      "-instances", "3", "-conf", "{\"sampler\":{\"interval_ms\":250}}");
+    http = vertx.createHttpClient();
+    ws = WsClient.newClient(vertx, 0);
+    awaitReady(vertx, port)
+      .compose(b -> WsClient.connect(ws, port, null))
+      .compose(client -> client.await(f -> client.ofType("system").size() >= 3).map(client))
+      .compose(client -> {
+        List<JsonObject> samples = client.ofType("system");
+        ctx.verify(() -> {
+          assertThat(client.frames().get(0).getString("type")).isEqualTo("hello");
+          assertThat(client.frames().get(0).getString("instance")).isEqualTo("e2e-node");
+          for (int i = 1; i < samples.size(); i++) {
+            JsonObject d = samples.get(i).getJsonObject("data");
+            assertThat(d.getString("instance")).isEqualTo("e2e-node");
+            assertThat(d.getLong("seq")).isEqualTo(samples.get(i - 1).getJsonObject("data").getLong("seq") + 1);
+            assertThat(d.getDouble("cpu_percent")).isBetween(0d, 100d);
+            assertThat(d.getDouble("memory_available_mb")).isPositive();
+            assertThat(d.getJsonArray("load_average")).hasSize(3);
+            assertThat(d.getDouble("timestamp")).isCloseTo(System.currentTimeMillis() / 1000d, org.assertj.core.data.Offset.offset(10d));
+          }
+        });
+        return get(port, "/metrics", 200);
+      })
+      .compose(metrics -> {
+        String text = metrics.toString();
+        ctx.verify(() -> {
+          assertThat(text).contains("pulse_sampler_samples_total", "pulse_sampler_duration_seconds_count",
+            "pulse_host_cpu_utilization", "pulse_host_memory_available_bytes", "pulse_host_tcp_connections_established",
+            "pulse_stream_subscribers 1.0", "pulse_stream_frames_sent_total", "pulse_stream_frames_skipped_total",
+            "pulse_host_disk_utilization{mount=\"/\"}", "vertx_http_server_", "jvm_memory_used_bytes");
+        });
+        return get(port, "/metrics/stream", 400);
+      })
+      .compose(b -> get(port, "/api/metrics/current", 200))
+      .compose(current -> {
+        ctx.verify(() -> assertThat(new JsonObject(current).getString("instance")).isEqualTo("e2e-node"));
+        process.destroy();
+        // wait on a worker: the client's event loop must stay free to answer the server's closing handshake
+        return vertx.executeBlocking(() -> process.waitFor(15, TimeUnit.SECONDS));
+      })
+      .onComplete(ctx.succeeding(exited -> ctx.verify(() -> {
+        assertThat(exited).as("exits on SIGTERM").isTrue();
+        String log = output.toString();
+        assertThat(log).contains("Chat-Room Pulse is up: instance e2e-node", "(3 edge instances)", "every 250 ms");
+        assertThat(log).doesNotContain("Exception", "\tat ", "SEVERE", "ERROR");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("refuses to start on invalid configuration, naming the key")
+  void invalidConfig() throws Exception {
+    launch(Map.of("HTTP_PORT", "eighty", "SAMPLER_INTERVAL_MS", "1000"));
+    assertThat(process.waitFor(45, TimeUnit.SECONDS)).as("the process stops by itself").isTrue();
+    assertThat(process.exitValue()).isNotZero();
+    assertThat(output.toString()).contains("invalid config key 'http.port'").contains("eighty");
+  }
+}

@@ -7,8 +7,17 @@ package com.chatroom.pulse.config;
  * @param port          port for HTTP, WebSockets, /metrics and the probes
  * @param instances     edge verticle instances; each owns the sockets it accepts and fans out to them
  * @param maxFrameBytes largest inbound WebSocket frame or message; bigger ones are closed with 1009
+ * @param adminToken    bearer token for admin routes (silences, acknowledgements, overrides); empty disables them
+ * @param ingestToken   bearer token for ingest routes (POST /api/metrics/app); empty disables them
  */
-public record HttpConfig(String host, int port, int instances, int maxFrameBytes) {
+public record HttpConfig(String host, int port, int instances, int maxFrameBytes, String adminToken, String ingestToken) {
+
+  /** Secrets never appear in logs or toString. */
+  @Override
+  public String toString() {
+    return "HttpConfig[host=" + host + ", port=" + port + ", instances=" + instances + ", maxFrameBytes=" + maxFrameBytes
+      + ", adminToken=" + (adminToken.isEmpty() ? "unset" : "***") + ", ingestToken=" + (ingestToken.isEmpty() ? "unset" : "***") + "]";
+  }
 
   static HttpConfig read(ConfigReader r) {
     int cores = Runtime.getRuntime().availableProcessors();
@@ -16,9 +25,19 @@ public record HttpConfig(String host, int port, int instances, int maxFrameBytes
       r.string("host", "0.0.0.0"),
       r.integer("port", 8888, 0, 65535),
       resolveInstances(r.integer("instances", 0, 0, 256), cores),
-      r.integer("max_frame_bytes", 65536, 256, 16 * 1024 * 1024));
+      r.integer("max_frame_bytes", 65536, 256, 16 * 1024 * 1024),
+      token(r, "admin_token"),
+      token(r, "ingest_token"));
     r.rejectUnknown();
     return config;
+  }
+
+  private static String token(ConfigReader r, String name) {
+    String token = r.string(name, "");
+    if (!token.isEmpty() && token.length() < 16) {
+      throw new ConfigException(r.key(name), "must be at least 16 characters (or empty to disable the routes it guards)");
+    }
+    return token;
   }
 
   private static int resolveInstances(int configured, int cores) {

@@ -13,25 +13,28 @@ import java.util.Set;
  *
  * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
  */
-public record PulseConfig(String instanceId, HttpConfig http, SamplerConfig sampler, StreamConfig stream) {
+public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream) {
 
   /** Top-level keys of the config document. */
-  static final Set<String> SECTIONS = Set.of("instance_id", "http", "sampler", "stream");
+  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream");
 
   /**
    * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
    * LOG_LEVEL is read by the logging configuration directly.
    */
-  public static final Map<String, String> ENVIRONMENT = Map.of(
-    "INSTANCE_ID", "instance_id",
-    "HTTP_HOST", "http.host",
-    "HTTP_PORT", "http.port",
-    "HTTP_INSTANCES", "http.instances",
-    "SAMPLER_ENABLED", "sampler.enabled",
-    "SAMPLER_INTERVAL_MS", "sampler.interval_ms",
-    "SAMPLER_MOUNTS", "sampler.mounts",
-    "STREAM_MAX_SUBSCRIBERS", "stream.max_subscribers",
-    "STREAM_ALLOWED_ORIGINS", "stream.allowed_origins");
+  public static final Map<String, String> ENVIRONMENT = Map.ofEntries(
+    Map.entry("INSTANCE_ID", "instance_id"),
+    Map.entry("HTTP_HOST", "http.host"),
+    Map.entry("HTTP_PORT", "http.port"),
+    Map.entry("HTTP_INSTANCES", "http.instances"),
+    Map.entry("PULSE_ADMIN_TOKEN", "http.admin_token"),
+    Map.entry("PULSE_INGEST_TOKEN", "http.ingest_token"),
+    Map.entry("REDIS_URL", "redis.url"),
+    Map.entry("SAMPLER_ENABLED", "sampler.enabled"),
+    Map.entry("SAMPLER_INTERVAL_MS", "sampler.interval_ms"),
+    Map.entry("SAMPLER_MOUNTS", "sampler.mounts"),
+    Map.entry("STREAM_MAX_SUBSCRIBERS", "stream.max_subscribers"),
+    Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"));
 
   /**
    * Reads and validates a merged config document (sections only; overrides already applied).
@@ -54,6 +57,7 @@ public record PulseConfig(String instanceId, HttpConfig http, SamplerConfig samp
     }
     return new PulseConfig(instance,
       HttpConfig.read(ConfigReader.section(document, "http", "")),
+      RedisConfig.read(ConfigReader.section(document, "redis", "")),
       SamplerConfig.read(ConfigReader.section(document, "sampler", "")),
       StreamConfig.read(ConfigReader.section(document, "stream", "")));
   }

@@ -25,6 +25,9 @@ public final class MeterNames {
   public static final String HOST_CONNECTIONS = "pulse.host.tcp.connections.established";
   public static final String HOST_LOAD = "pulse.host.load.average";
 
+  // http
+  public static final String HTTP_AUTH_REFUSED = "pulse.http.auth.refused";
+
   // bus
   public static final String BUS_REJECTED = "pulse.bus.messages.rejected";
 

@@ -3,6 +3,7 @@ package com.chatroom.pulse;
 import com.chatroom.pulse.bus.PulseMessageCodec;
 import com.chatroom.pulse.config.ConfigLoader;
 import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
 import com.chatroom.pulse.http.NodeStatus;
 import com.chatroom.pulse.sampler.SamplerVerticle;
@@ -30,9 +31,10 @@ public final class MainVerticle extends VerticleBase {
 
   private Future<?> deployAll(PulseConfig config) {
     Future<String> stream = vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions());
+    Future<String> history = vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions());
     Future<String> edge = vertx.deployVerticle(() -> new HttpVerticle(config),
       new DeploymentOptions().setInstances(config.http().instances()));
-    return Future.all(stream, edge)
+    return Future.all(stream, history, edge)
       .compose(v -> config.sampler().enabled()
         ? vertx.deployVerticle(() -> new SamplerVerticle(config.instanceId(), config.sampler()),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
@@ -40,8 +42,9 @@ public final class MainVerticle extends VerticleBase {
       .onSuccess(v -> {
         NodeStatus status = NodeStatus.of(vertx);
         status.markDeployed();
-        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), sampler {}, clustered {}",
+        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, sampler {}, clustered {}",
           config.instanceId(), config.http().host(), status.httpPort(), config.http().instances(),
+          config.redis().enabled() ? "Redis" : "memory",
           config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off", vertx.isClustered());
       });
   }

@@ -2,6 +2,7 @@ package com.chatroom.pulse;
 
 import com.chatroom.pulse.bus.PulseMessageCodec;
 import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
 import com.chatroom.pulse.http.NodeStatus;
 import com.chatroom.pulse.stream.StreamVerticle;
@@ -14,7 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 
-/** Deploys the stream relay and the edge (no sampler) on a free port, the way MainVerticle does. */
+/** Deploys the stream relay, history and the edge (no sampler) on a free port, the way MainVerticle does. */
 public final class Edge {
 
   private Edge() {
@@ -38,6 +39,7 @@ public final class Edge {
     PulseConfig config = PulseConfig.from(doc);
     PulseMessageCodec.register(vertx);
     return vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions())
+      .compose(id -> vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions()))
       .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config),
         new DeploymentOptions().setInstances(config.http().instances())))
       .map(id -> {

@@ -31,6 +31,12 @@ public final class Addresses {
    */
   public static final String STREAM_FRAMES = "pulse.stream.frames";
 
+  /**
+   * Node-local, internal, request/reply: history queries ({@code op}: summary, range, instances, backfill) from the
+   * edge to this node's history verticle. Replies are JSON; failures carry 400 (bad request) or 503 (store down).
+   */
+  public static final String HISTORY_QUERY = "pulse.history.query";
+
   private Addresses() {
   }
 }

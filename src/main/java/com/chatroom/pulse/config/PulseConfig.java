@@ -13,10 +13,11 @@ import java.util.Set;
  *
  * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
  */
-public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream) {
+public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream,
+                          HistoryConfig history) {
 
   /** Top-level keys of the config document. */
-  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream");
+  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "history");
 
   /**
    * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
@@ -59,7 +60,8 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
       HttpConfig.read(ConfigReader.section(document, "http", "")),
       RedisConfig.read(ConfigReader.section(document, "redis", "")),
       SamplerConfig.read(ConfigReader.section(document, "sampler", "")),
-      StreamConfig.read(ConfigReader.section(document, "stream", "")));
+      StreamConfig.read(ConfigReader.section(document, "stream", "")),
+      HistoryConfig.read(ConfigReader.section(document, "history", "")));
   }
 
   private static String hostName() {

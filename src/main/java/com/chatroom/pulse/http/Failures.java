@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The one failure handler: every error becomes a status code and {@code {"error": code, "message": ...}}. */
-final class Failures {
+public final class Failures {
 
   private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
 
@@ -45,7 +45,7 @@ final class Failures {
     send(ctx, status, code, message);
   }
 
-  static void send(RoutingContext ctx, int status, String code, String message) {
+  public static void send(RoutingContext ctx, int status, String code, String message) {
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
       .end(new JsonObject().put("error", code).put("message", message).encode());
   }

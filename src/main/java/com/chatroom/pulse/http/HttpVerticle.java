@@ -2,6 +2,8 @@ package com.chatroom.pulse.http;
 
 import com.chatroom.pulse.bus.SystemMetrics;
 import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.history.HistoryRoutes;
+import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.metrics.Meters;
 import com.chatroom.pulse.stream.StreamFanout;
 import com.chatroom.pulse.stream.Streams;
@@ -35,13 +37,14 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    stream = new StreamFanout(vertx, config.stream(), config.instanceId(), config.http().maxFrameBytes());
+    stream = new StreamFanout(vertx, config);
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(Meters.registry(vertx)));
     router.get("/metrics/stream").handler(stream::handle);
     router.get("/api/metrics/current").handler(this::currentMetrics);
+    HistoryRoutes.mount(router, vertx, config);
     router.route("/api/*").handler(ctx -> ctx.fail(404));
     router.route().method(io.vertx.core.http.HttpMethod.GET).handler(StaticHandler.create("webroot"));
     router.route().failureHandler(Failures::handle);
@@ -70,6 +73,10 @@ public final class HttpVerticle extends VerticleBase {
     checks.register("deployment", promise -> promise.complete(NodeStatus.of(vertx).deployed()
       ? Status.OK() : Status.KO(new JsonObject().put("reason", "verticles still deploying"))));
     checks.register("sampler", promise -> promise.complete(samplerStatus()));
+    // history is "degraded", not "down", while Redis is away: writes are buffered and the node keeps serving
+    checks.register("history", promise -> HistoryVerticle.health(vertx, 1000)
+      .onSuccess(h -> promise.complete(Status.OK(h)))
+      .onFailure(e -> promise.complete(Status.KO(new JsonObject().put("reason", "history not answering: " + e.getMessage())))));
     return checks;
   }
 

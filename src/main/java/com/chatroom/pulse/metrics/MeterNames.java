@@ -39,6 +39,14 @@ public final class MeterNames {
   public static final String STREAM_REFUSED = "pulse.stream.connections.refused";
   public static final String STREAM_INBOUND_REJECTED = "pulse.stream.inbound.rejected";
 
+  // history
+  public static final String HISTORY_SAMPLES = "pulse.history.samples";
+  public static final String HISTORY_BUFFERED = "pulse.history.buffer.operations";
+  public static final String HISTORY_DROPPED = "pulse.history.buffer.dropped";
+  public static final String HISTORY_DEGRADED = "pulse.history.degraded";
+  public static final String HISTORY_TREND = "pulse.history.trend.slope.per.hour";
+  public static final String HISTORY_FORECAST = "pulse.history.forecast.full.hours";
+
   private MeterNames() {
   }
 }

@@ -42,7 +42,57 @@ final class ClientFrames {
   record Ping(Object id) {
   }
 
+  /** What a client may ask for in the connect URL: an initial filter and a backfill start (null: none). */
+  record Connect(Subscribe filter, Double since) {
+  }
+
   private ClientFrames() {
+  }
+
+  /**
+   * Reads {@code ?streams=a,b&instances=x,y&since=<epoch s>} or {@code &backfill_minutes=N} from the connect URL.
+   *
+   * @param maxBackfillSeconds how far back history reaches
+   */
+  static Connect connect(io.vertx.core.MultiMap params, double now, double maxBackfillSeconds) {
+    JsonObject filter = new JsonObject();
+    for (String name : new String[] {"streams", "instances"}) {
+      String value = params.get(name);
+      if (value != null) {
+        JsonArray list = new JsonArray();
+        for (String part : value.split(",", -1)) {
+          list.add(part.trim());
+        }
+        filter.put(name, list);
+      }
+    }
+    Subscribe subscribe = subscribe(filter);
+    Double since = null;
+    String sinceText = params.get("since");
+    String minutesText = params.get("backfill_minutes");
+    if (sinceText != null && minutesText != null) {
+      throw new StreamError("bad_request", "since", "give either 'since' or 'backfill_minutes', not both");
+    }
+    if (sinceText != null) {
+      since = seconds("since", sinceText, now - maxBackfillSeconds, now);
+    } else if (minutesText != null) {
+      since = now - 60 * seconds("backfill_minutes", minutesText, 0, maxBackfillSeconds / 60);
+    }
+    return new Connect(subscribe, since);
+  }
+
+  private static double seconds(String field, String text, double min, double max) {
+    double value;
+    try {
+      value = Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new StreamError("wrong_type", field, "parameter '" + field + "' must be a number");
+    }
+    if (!Double.isFinite(value)) {
+      throw new StreamError("out_of_range", field, "parameter '" + field + "' must be a finite number");
+    }
+    // older than history keeps is not an error: the client gets all there is
+    return Math.min(max, Math.max(min, value));
   }
 
   static Object parse(String text) {

@@ -2,6 +2,7 @@ package com.chatroom.pulse.stream;
 
 import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.bus.StreamFrame;
+import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.config.StreamConfig;
 import com.chatroom.pulse.http.OriginPolicy;
 import com.chatroom.pulse.metrics.MeterNames;
@@ -14,6 +15,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
@@ -30,6 +32,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -52,6 +55,8 @@ public final class StreamFanout {
   private final StreamConfig config;
   private final String localInstance;
   private final int maxFrameBytes;
+  private final long backfillSeconds;
+  private final DeliveryOptions historyDelivery;
   private final OriginPolicy origins;
   private final AtomicInteger nodeSubscribers;
   private final List<Subscriber> subscribers = new ArrayList<>();
@@ -71,11 +76,13 @@ public final class StreamFanout {
   private record NodeCount(AtomicInteger value) implements Shareable {
   }
 
-  public StreamFanout(Vertx vertx, StreamConfig config, String localInstance, int maxFrameBytes) {
+  public StreamFanout(Vertx vertx, PulseConfig pulse) {
     this.vertx = vertx;
-    this.maxFrameBytes = maxFrameBytes;
-    this.config = config;
-    this.localInstance = localInstance;
+    this.config = pulse.stream();
+    this.localInstance = pulse.instanceId();
+    this.maxFrameBytes = pulse.http().maxFrameBytes();
+    this.backfillSeconds = pulse.history().rawRetentionSeconds();
+    this.historyDelivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(pulse.history().queryTimeoutMs());
     this.origins = new OriginPolicy(config.allowedOrigins());
     this.nodeSubscribers = ((NodeCount) vertx.sharedData().getLocalMap(COUNT_MAP)
       .computeIfAbsent("subscribers", k -> new NodeCount(new AtomicInteger()))).value();
@@ -116,12 +123,21 @@ public final class StreamFanout {
         .end(new JsonObject().put("error", "origin_not_allowed").put("message", refusal).encode());
       return;
     }
+    ClientFrames.Connect connect;
+    try {
+      connect = ClientFrames.connect(ctx.queryParams(), now(), backfillSeconds);
+    } catch (StreamError e) {
+      count(refused, "bad_request", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");
+      ctx.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", e.code).put("message", e.getMessage()).put("field", e.field).encode());
+      return;
+    }
     ctx.request().toWebSocket()
-      .onSuccess(this::onOpen)
+      .onSuccess(ws -> onOpen(ws, connect))
       .onFailure(e -> LOG.debug("WebSocket handshake failed: {}", e.toString()));
   }
 
-  private void onOpen(ServerWebSocket ws) {
+  private void onOpen(ServerWebSocket ws, ClientFrames.Connect connect) {
     if (nodeSubscribers.incrementAndGet() > config.maxSubscribers()) {
       nodeSubscribers.decrementAndGet();
       count(refused, "max_subscribers", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");
@@ -134,13 +150,78 @@ public final class StreamFanout {
     subscribers.add(sub);
     ws.closeHandler(v -> onClose(sub));
     ws.exceptionHandler(e -> onError(sub, e));
-    ws.drainHandler(v -> framesSent.increment(sub.drain(config.maxPendingEvents())));
+    ws.drainHandler(v -> {
+      if (sub.backfill != null) {
+        pumpBackfill(sub);
+      } else {
+        framesSent.increment(sub.drain(config.maxPendingEvents()));
+      }
+    });
     ws.textMessageHandler(text -> onText(sub, text));
     ws.binaryMessageHandler(data -> reject(sub, new StreamError("unsupported_frame", null,
       "binary frames are not supported: send JSON text frames")));
+    sub.filter(connect.filter().streams(), connect.filter().instances());
     ws.writeTextMessage(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
-      .put("streams", new JsonArray(Streams.ALL)).put("server_time", System.currentTimeMillis() / 1000d).encode());
-    sendSnapshot(sub, s -> false);
+      .put("streams", new JsonArray(Streams.ALL)).put("server_time", now())
+      .put("backfill_since", connect.since()).encode());
+    if (connect.since() == null) {
+      sendSnapshot(sub, s -> false);
+    } else {
+      startBackfill(sub, connect);
+    }
+  }
+
+  private void startBackfill(Subscriber sub, ClientFrames.Connect connect) {
+    Backfill backfill = new Backfill();
+    sub.backfill = backfill;
+    // seed the newest live sample of each instance: its history write may still be in flight
+    long now = System.nanoTime();
+    latest.values().stream().filter(l -> now - l.receivedNanos() <= SNAPSHOT_MAX_AGE_NANOS && sub.wants(l.frame()))
+      .forEach(l -> backfill.hold(l.frame()));
+    Set<String> streams = connect.filter().streams();
+    Set<String> instances = connect.filter().instances();
+    JsonObject request = new JsonObject().put("op", "backfill").put("since", connect.since())
+      .put("streams", new JsonArray(streams == null ? Streams.ALL : List.copyOf(streams)))
+      .put("instances", instances == null ? null : new JsonArray(List.copyOf(instances)));
+    vertx.eventBus().<JsonObject>request(Addresses.HISTORY_QUERY, request, historyDelivery).onComplete(ar -> {
+      if (sub.ws.isClosed()) {
+        return;
+      }
+      if (ar.succeeded()) {
+        backfill.load(ar.result().body());
+      } else {
+        backfill.loadNothing();
+        reject(sub, new StreamError("backfill_unavailable", null, "history could not be read: " + ar.cause().getMessage()));
+      }
+      pumpBackfill(sub);
+    });
+  }
+
+  /** Writes history frames while the socket takes them; once all are out, the held live frames, then live. */
+  private void pumpBackfill(Subscriber sub) {
+    Backfill backfill = sub.backfill;
+    if (backfill == null || !backfill.loaded() || sub.ws.isClosed()) {
+      return;
+    }
+    int written = 0;
+    while (!backfill.historyWritten()) {
+      if (sub.ws.writeQueueFull()) {
+        framesSent.increment(written);
+        return;
+      }
+      sub.ws.writeFrame(SharedTextFrames.of(backfill.nextHistoryFrame()));
+      written++;
+    }
+    framesSent.increment(written);
+    sub.ws.writeTextMessage(backfill.doneFrame().encode());
+    sub.backfill = null;
+    int skipped = (int) backfill.droppedLive;
+    for (StreamFrame frame : backfill.liveAfterSeam()) {
+      skipped += sub.offer(frame, config.maxPendingEvents());
+    }
+    if (skipped > 0) {
+      framesSkipped.increment(skipped);
+    }
   }
 
   private void onError(Subscriber sub, Throwable e) {
@@ -174,7 +255,11 @@ public final class StreamFanout {
     int maxPending = config.maxPendingEvents();
     for (int i = 0, n = subscribers.size(); i < n; i++) {
       Subscriber sub = subscribers.get(i);
-      if (sub.wants(frame)) {
+      if (sub.backfill != null) {
+        if (sub.wants(frame)) {
+          sub.backfill.hold(frame);
+        }
+      } else if (sub.wants(frame)) {
         int s = sub.offer(frame, maxPending);
         if (s == 0 && !sub.blocked()) {
           sent++;
@@ -270,6 +355,10 @@ public final class StreamFanout {
   private void count(Map<String, Counter> counters, String reason, String name, String description) {
     counters.computeIfAbsent(reason, r -> Counter.builder(name).description(description).tag("reason", r)
       .register(registry)).increment();
+  }
+
+  private static double now() {
+    return System.currentTimeMillis() / 1000d;
   }
 
   private static String key(String stream, String instance) {

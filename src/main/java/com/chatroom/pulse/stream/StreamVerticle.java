@@ -2,6 +2,7 @@ package com.chatroom.pulse.stream;
 
 import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.bus.BusMessages;
+import com.chatroom.pulse.bus.BusRejects;
 import com.chatroom.pulse.bus.InvalidMessageException;
 import com.chatroom.pulse.bus.PulseMessage;
 import com.chatroom.pulse.bus.StreamFrame;
@@ -16,8 +17,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.List;
@@ -32,16 +31,15 @@ import java.util.function.Function;
  */
 public final class StreamVerticle extends VerticleBase {
 
-  private static final Logger LOG = LoggerFactory.getLogger(StreamVerticle.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
-  private final Map<String, Counter> rejected = new HashMap<>();
   private final Map<String, Counter> published = new HashMap<>();
-  private MeterRegistry registry;
+  private BusRejects rejects;
 
   @Override
   public Future<?> start() {
-    registry = Meters.registry(vertx);
+    MeterRegistry registry = Meters.registry(vertx);
+    rejects = new BusRejects(registry, "stream");
     for (String stream : Streams.ALL) {
       published.put(stream, Counter.builder(MeterNames.STREAM_EVENTS_PUBLISHED)
         .description("Events serialized once for the live stream").tag("stream", stream).register(registry));
@@ -64,10 +62,7 @@ public final class StreamVerticle extends VerticleBase {
     try {
       decoded = decode.apply(message.body());
     } catch (InvalidMessageException e) {
-      reject(address, e);
-      if (message.replyAddress() != null) {
-        message.fail(400, e.getMessage());
-      }
+      rejects.reject(message, e);
       return;
     }
     JsonObject data = decoded instanceof PulseMessage m ? m.toJson() : (JsonObject) decoded;
@@ -88,13 +83,5 @@ public final class StreamVerticle extends VerticleBase {
     }
     throw new InvalidMessageException("$", InvalidMessageException.Reason.UNSUPPORTED_BODY,
       "expected a JSON object, got " + (body == null ? "an empty body" : "a " + body.getClass().getSimpleName()));
-  }
-
-  private void reject(String address, InvalidMessageException e) {
-    rejected.computeIfAbsent(address + '|' + e.reason().tag(), k -> Counter.builder(MeterNames.BUS_REJECTED)
-      .description("Bus messages that failed validation, per address, consumer and reason")
-      .tags("address", address, "consumer", "stream", "reason", e.reason().tag())
-      .register(registry)).increment();
-    LOG.debug("Rejected a message on {}: {}", address, e.getMessage());
   }
 }

@@ -22,6 +22,8 @@ final class Subscriber {
   final ServerWebSocket ws;
   final TokenBucket inbound;
   int index;
+  /** Non-null while the subscriber catches up from history; live frames are held meanwhile. */
+  Backfill backfill;
   /** Set once the subscriber is being closed for abuse: nothing it sends is read any more. */
   boolean closing;
   int violations;

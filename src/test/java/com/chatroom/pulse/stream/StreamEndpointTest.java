@@ -345,10 +345,10 @@ class StreamEndpointTest {
       })
       .onComplete(ctx.succeeding(ws -> ctx.verify(() -> {
         assertThat(ws.ofType("app")).extracting(f -> f.getJsonObject("data").getLong("total_messages")).containsExactly(1L, 2L);
-        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "reason", "wrong_type")).isEqualTo(1);
-        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "reason", "malformed")).isEqualTo(1);
-        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "reason", "unsupported_body")).isEqualTo(1);
-        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "reason", "missing_field")).isEqualTo(1);
+        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "consumer", "stream", "reason", "wrong_type")).isEqualTo(1);
+        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "consumer", "stream", "reason", "malformed")).isEqualTo(1);
+        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "consumer", "stream", "reason", "unsupported_body")).isEqualTo(1);
+        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", "metrics.app", "consumer", "stream", "reason", "missing_field")).isEqualTo(1);
         ctx.completeNow();
       })));
   }

@@ -1,0 +1,169 @@
+package com.chatroom.pulse.history;
+
+import com.chatroom.pulse.bus.PulseMessage;
+import com.chatroom.pulse.config.HistoryConfig;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * History in this process's memory, for {@code java -jar} without Redis. Every series is a bounded ring (raw) and two
+ * bounded sorted maps of encoded rollups, trimmed on write to the configured retention measured from the series'
+ * newest sample; at most {@code history.max_instances} series per kind, least recently written evicted first.
+ */
+final class MemoryHistoryStore implements HistoryStore {
+
+  private final HistoryConfig config;
+  private final Map<Kind, LinkedHashMap<String, Series>> series = new LinkedHashMap<>();
+
+  private final class Series {
+    final ArrayDeque<PulseMessage> raw = new ArrayDeque<>();
+    final TreeMap<Long, String> minutes = new TreeMap<>();
+    final TreeMap<Long, String> hours = new TreeMap<>();
+    double newest = Double.NEGATIVE_INFINITY;
+
+    void add(PulseMessage sample) {
+      double ts = Kind.timestampOf(sample);
+      if (ts >= newest || raw.isEmpty()) {
+        raw.addLast(sample);
+      } else {
+        insertInOrder(sample, ts);
+      }
+      newest = Math.max(newest, ts);
+      while (!raw.isEmpty() && (Kind.timestampOf(raw.peekFirst()) < newest - config.rawRetentionSeconds()
+        || raw.size() > maxRaw())) {
+        raw.pollFirst();
+      }
+    }
+
+    private void insertInOrder(PulseMessage sample, double ts) {
+      // late samples are rare: rebuild from the tail
+      ArrayDeque<PulseMessage> tail = new ArrayDeque<>();
+      while (!raw.isEmpty() && Kind.timestampOf(raw.peekLast()) > ts) {
+        tail.addFirst(raw.pollLast());
+      }
+      raw.addLast(sample);
+      raw.addAll(tail);
+    }
+
+    void trimRollups() {
+      long newestSecond = (long) newest;
+      minutes.headMap(newestSecond - config.minuteRetentionSeconds()).clear();
+      hours.headMap(newestSecond - config.hourRetentionSeconds()).clear();
+    }
+  }
+
+  MemoryHistoryStore(HistoryConfig config) {
+    this.config = config;
+    for (Kind kind : Kind.values()) {
+      series.put(kind, new LinkedHashMap<>(16, 0.75f, true));
+    }
+  }
+
+  /** One sample per second of retention: a producer publishing faster cannot grow a series beyond it. */
+  private int maxRaw() {
+    return (int) Math.min(Integer.MAX_VALUE, config.rawRetentionSeconds());
+  }
+
+  @Override
+  public Future<Void> append(Kind kind, PulseMessage sample) {
+    LinkedHashMap<String, Series> byInstance = series.get(kind);
+    Series s = byInstance.computeIfAbsent(Kind.instanceOf(sample), k -> new Series());
+    s.add(sample);
+    if (byInstance.size() > config.maxInstances()) {
+      Iterator<String> eldest = byInstance.keySet().iterator();
+      eldest.next();
+      eldest.remove();
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> rollup(Kind kind, String instance, long minuteStart) {
+    Series s = series.get(kind).get(instance);
+    if (s == null) {
+      return Future.succeededFuture();
+    }
+    List<PulseMessage> inMinute = rawBetween(s, minuteStart, minuteStart + 60 - 1e-9, Integer.MAX_VALUE);
+    if (!inMinute.isEmpty()) {
+      s.minutes.put(minuteStart, Rollup.of(kind, minuteStart, inMinute).encode());
+    }
+    long hourStart = Tier.floor(minuteStart, 3600);
+    Rollup hour = new Rollup(hourStart);
+    for (Map.Entry<Long, String> minute : s.minutes.subMap(hourStart, hourStart + 3600).entrySet()) {
+      hour.merge(Rollup.decode(minute.getKey(), minute.getValue()));
+    }
+    if (hour.count() > 0) {
+      s.hours.put(hourStart, hour.encode());
+    }
+    s.trimRollups();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<List<PulseMessage>> raw(Kind kind, String instance, double from, double to, int limit) {
+    Series s = series.get(kind).get(instance);
+    return Future.succeededFuture(s == null ? List.of() : rawBetween(s, from, to, limit));
+  }
+
+  private static List<PulseMessage> rawBetween(Series s, double from, double to, int limit) {
+    List<PulseMessage> out = new ArrayList<>();
+    Iterator<PulseMessage> it = s.raw.descendingIterator();
+    // walk back from the newest: queries are almost always about the recent past
+    while (it.hasNext()) {
+      PulseMessage m = it.next();
+      double ts = Kind.timestampOf(m);
+      if (ts < from) {
+        break;
+      }
+      if (ts <= to) {
+        out.add(m);
+      }
+    }
+    java.util.Collections.reverse(out);
+    return out.size() > limit ? new ArrayList<>(out.subList(0, limit)) : out;
+  }
+
+  @Override
+  public Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to) {
+    Series s = series.get(kind).get(instance);
+    if (s == null || from >= to) {
+      return Future.succeededFuture(List.of());
+    }
+    NavigableMap<Long, String> map = (tier == Tier.HOUR ? s.hours : s.minutes).subMap(from, true, to, false);
+    List<Rollup> out = new ArrayList<>(map.size());
+    map.forEach((start, text) -> out.add(Rollup.decode(start, text)));
+    return Future.succeededFuture(out);
+  }
+
+  @Override
+  public Future<List<String>> instances(Kind kind) {
+    List<String> names = new ArrayList<>(series.get(kind).keySet());
+    java.util.Collections.reverse(names);
+    return Future.succeededFuture(names);
+  }
+
+  @Override
+  public String backend() {
+    return "memory";
+  }
+
+  @Override
+  public JsonObject health() {
+    return new JsonObject().put("backend", backend()).put("state", "ok")
+      .put("instances", series.values().stream().mapToInt(Map::size).sum());
+  }
+
+  @Override
+  public Future<Void> close() {
+    return Future.succeededFuture();
+  }
+}

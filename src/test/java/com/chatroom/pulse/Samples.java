@@ -30,6 +30,13 @@ public final class Samples {
       s.loadAverage(), instance, seq, s.memoryTotalMb(), s.cpuCount(), s.networkSentPerSec(), s.networkRecvPerSec(), disks);
   }
 
+  /** A sample at a chosen time with chosen CPU, memory and disk values. */
+  public static SystemMetrics at(String instance, long seq, double timestamp, double cpu, double memory, double disk) {
+    return new SystemMetrics(timestamp, cpu, memory, memory * 100, 10000 - memory * 100, disk, 250 - disk * 2.5,
+      1000 + seq * 10, 2000 + seq * 20, 10 + seq % 7, List.of(cpu / 50, cpu / 60, cpu / 70), instance, seq, 10000, 2,
+      seq % 13, seq % 17, List.of(new DiskUsage("/", disk, 250 - disk * 2.5, 250)));
+  }
+
   public static ApplicationMetrics app(String instance, long totalMessages) {
     return new ApplicationMetrics(1_764_000_000d + totalMessages, 42, totalMessages, 120, 7, 2, 5, 12.5, 0.01,
       instance, "chat-room");

@@ -32,11 +32,15 @@ public final class WsClient {
   }
 
   public static Future<WsClient> connect(WebSocketClient client, int port, String origin) {
+    return connect(client, port, origin, "/metrics/stream");
+  }
+
+  public static Future<WsClient> connect(WebSocketClient client, int port, String origin, String uri) {
     ClientWebSocket ws = client.webSocket();
     WsClient c = new WsClient(ws);
     ws.textMessageHandler(text -> c.onText(new JsonObject(text)));
     ws.closeHandler(v -> c.closed.tryComplete(ws.closeStatusCode()));
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/metrics/stream");
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     if (origin != null) {
       options.addHeader("Origin", origin);
     }

@@ -196,6 +196,13 @@ final class RedisHistoryStore implements HistoryStore {
 
   @Override
   public Future<Void> close() {
-    return buffer.drain(2000).eventually(client::close);
+    return buffer.drain(2000).eventually(() -> {
+      if (buffer.size() > 0) {
+        org.slf4j.LoggerFactory.getLogger(RedisHistoryStore.class)
+          .warn("Closing history with {} writes still buffered: Redis did not take them in time", buffer.size());
+      }
+      buffer.close();
+      return client.close();
+    });
   }
 }

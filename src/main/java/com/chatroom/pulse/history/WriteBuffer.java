@@ -43,6 +43,7 @@ final class WriteBuffer {
   private String lastError;
   private long dropped;
   private long written;
+  private boolean closed;
 
   WriteBuffer(Vertx vertx, Redis client, int capacity) {
     this.vertx = vertx;
@@ -59,6 +60,9 @@ final class WriteBuffer {
   }
 
   private Future<Void> enqueue(Op op) {
+    if (closed) {
+      return Future.failedFuture("history store closed");
+    }
     if (queue.size() >= capacity) {
       Op oldest = queue.pollFirst();
       dropped++;
@@ -104,8 +108,17 @@ final class WriteBuffer {
     return drained.future();
   }
 
+  /** Stops writing: what is still queued fails (it is lost unless Redis persisted it already). */
+  void close() {
+    closed = true;
+    Op op;
+    while ((op = queue.pollFirst()) != null) {
+      op.done().tryFail("history store closed before this write reached Redis");
+    }
+  }
+
   private void pump() {
-    if (inFlight || retryScheduled || queue.isEmpty()) {
+    if (closed || inFlight || retryScheduled || queue.isEmpty()) {
       return;
     }
     inFlight = true;

@@ -41,7 +41,8 @@ final class HistoryQueries {
    * Merges everything in [from, to] into buckets of {@code step} seconds (0: one bucket), reading {@code preferred}
    * where it covers the window and finer tiers at its edges.
    */
-  Future<Aggregate> aggregate(Kind kind, String instance, double from, double to, long step, Tier preferred) {
+  Future<Aggregate> aggregate(Kind kind, String instance, double from, double to, long step, Tier preferred,
+                             Set<String> metrics) {
     double now = clock.getAsDouble();
     long minuteNow = Tier.floor(Math.min(to, now), 60);
     // minutes up to one minute ago are rolled up (the verticle rolls a minute within seconds of its end); after that, raw
@@ -61,16 +62,16 @@ final class HistoryQueries {
           if (!minutesCoverLead) {
             hourFrom = Tier.floor(from, 3600);
           }
-          addPart(parts, partTiers, Tier.HOUR, store.rollups(kind, instance, Tier.HOUR, hourFrom, hourTo));
+          addPart(parts, partTiers, Tier.HOUR, store.rollups(kind, instance, Tier.HOUR, hourFrom, hourTo, metrics));
           if (minutesCoverLead) {
-            addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, minuteFrom, hourFrom));
+            addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, minuteFrom, hourFrom, metrics));
           }
-          addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, hourTo, boundary));
+          addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, hourTo, boundary, metrics));
         } else {
-          addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, minuteFrom, boundary));
+          addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, minuteFrom, boundary, metrics));
         }
       } else {
-        addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, minuteFrom, boundary));
+        addPart(parts, partTiers, Tier.MINUTE, store.rollups(kind, instance, Tier.MINUTE, minuteFrom, boundary, metrics));
       }
       raw = store.raw(kind, instance, Math.max(from, boundary), to, Integer.MAX_VALUE);
     }
@@ -128,7 +129,7 @@ final class HistoryQueries {
     double to = clock.getAsDouble();
     double from = to - hours * 3600;
     Tier tier = hours > 2 ? Tier.HOUR : Tier.MINUTE;
-    return aggregate(kind, instance, from, to, 0, tier).compose(agg -> {
+    return aggregate(kind, instance, from, to, 0, tier, null).compose(agg -> {
       Rollup all = agg.buckets().isEmpty() ? new Rollup(0) : agg.buckets().firstEntry().getValue();
       JsonObject metrics = new JsonObject();
       all.stats.forEach((name, stat) -> metrics.put(name, stat.toJson()));
@@ -145,7 +146,7 @@ final class HistoryQueries {
         out.put("memory", seedStat(all.stats.get("memory_percent")));
       }
       out.put("current", agg.newest() == null ? null : agg.newest().toJson());
-      return Future.all(baseline(kind, instance, to), trends(kind, instance, to))
+      return Future.all(cachedBaseline(kind, instance, to), cachedTrends(kind, instance, to))
         .map(v -> out.put("baseline", v.resultAt(0)).put("trends", v.<JsonObject>resultAt(1).getJsonObject("trends"))
           .put("forecast", v.<JsonObject>resultAt(1).getJsonObject("forecast")));
     });
@@ -162,7 +163,7 @@ final class HistoryQueries {
   /** Range query: one metric, buckets of {@code step} seconds. */
   Future<JsonObject> range(Kind kind, String instance, String metric, double from, double to, long step) {
     Tier tier = tierFor(from, step);
-    return aggregate(kind, instance, from, to, step, tier).map(agg -> {
+    return aggregate(kind, instance, from, to, step, tier, Set.of(metric)).map(agg -> {
       JsonArray points = new JsonArray();
       agg.buckets().forEach((t, rollup) -> {
         Stat stat = rollup.stats.get(metric);
@@ -175,11 +176,47 @@ final class HistoryQueries {
     });
   }
 
+  /** A computed answer and the time bucket it is good for. */
+  private record Cached(long bucket, JsonObject value) {
+  }
+
+  private static final int CACHE_ENTRIES = 1024;
+  private final Map<String, Cached> trendCache = boundedCache();
+  private final Map<String, Cached> baselineCache = boundedCache();
+
+  private static Map<String, Cached> boundedCache() {
+    return new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+        return size() > CACHE_ENTRIES;
+      }
+    };
+  }
+
+  /** Trends only change when a minute is rolled up: computed at most once per minute per instance. */
+  Future<JsonObject> cachedTrends(Kind kind, String instance, double now) {
+    return cached(trendCache, kind.wireName() + '|' + instance, Tier.floor(now, 60), () -> trends(kind, instance, now));
+  }
+
+  /** The baseline only changes with the hour. */
+  Future<JsonObject> cachedBaseline(Kind kind, String instance, double now) {
+    return cached(baselineCache, kind.wireName() + '|' + instance, Tier.floor(now, 3600), () -> baseline(kind, instance, now));
+  }
+
+  private static Future<JsonObject> cached(Map<String, Cached> cache, String key, long bucket,
+                                           java.util.function.Supplier<Future<JsonObject>> compute) {
+    Cached hit = cache.get(key);
+    if (hit != null && hit.bucket() == bucket) {
+      return Future.succeededFuture(hit.value());
+    }
+    return compute.get().onSuccess(value -> cache.put(key, new Cached(bucket, value)));
+  }
+
   /** This hour of day over the past {@code history.baseline_days} days, from the hour tier. */
   Future<JsonObject> baseline(Kind kind, String instance, double now) {
     long thisHour = Tier.floor(now, 3600);
     long from = thisHour - config.baselineDays() * 86400L;
-    return store.rollups(kind, instance, Tier.HOUR, from, thisHour).map(hours -> {
+    return store.rollups(kind, instance, Tier.HOUR, from, thisHour, null).map(hours -> {
       Rollup merged = new Rollup(from);
       int days = 0;
       for (Rollup hour : hours) {
@@ -202,7 +239,7 @@ final class HistoryQueries {
    */
   Future<JsonObject> trends(Kind kind, String instance, double now) {
     double from = now - config.trendHours() * 3600d;
-    return aggregate(kind, instance, from, now, 60, Tier.MINUTE).map(agg -> {
+    return aggregate(kind, instance, from, now, 60, Tier.MINUTE, null).map(agg -> {
       JsonObject trends = new JsonObject();
       JsonObject forecast = new JsonObject();
       for (String metric : kind.metricNames()) {

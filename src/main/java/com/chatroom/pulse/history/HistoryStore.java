@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * Where history lives: raw samples, 1-minute and 1-hour rollups, per kind and instance. Implementations keep their
@@ -25,8 +26,11 @@ interface HistoryStore {
   /** Raw samples with from ≤ timestamp ≤ to, oldest first, at most {@code limit}. */
   Future<List<PulseMessage>> raw(Kind kind, String instance, double from, double to, int limit);
 
-  /** Rollups of {@code tier} (MINUTE or HOUR) whose start is in [from, to), oldest first. */
-  Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to);
+  /**
+   * Rollups of {@code tier} (MINUTE or HOUR) whose start is in [from, to), oldest first, holding the given metrics
+   * only ({@code null}: all of the kind's).
+   */
+  Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to, Set<String> metrics);
 
   /** Instances with history of this kind, most recently seen first. */
   Future<List<String>> instances(Kind kind);

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -26,8 +27,8 @@ final class MemoryHistoryStore implements HistoryStore {
 
   private final class Series {
     final ArrayDeque<PulseMessage> raw = new ArrayDeque<>();
-    final TreeMap<Long, String> minutes = new TreeMap<>();
-    final TreeMap<Long, String> hours = new TreeMap<>();
+    final TreeMap<Long, Map<String, String>> minutes = new TreeMap<>();
+    final TreeMap<Long, Map<String, String>> hours = new TreeMap<>();
     double newest = Double.NEGATIVE_INFINITY;
 
     void add(PulseMessage sample) {
@@ -98,8 +99,8 @@ final class MemoryHistoryStore implements HistoryStore {
     }
     long hourStart = Tier.floor(minuteStart, 3600);
     Rollup hour = new Rollup(hourStart);
-    for (Map.Entry<Long, String> minute : s.minutes.subMap(hourStart, hourStart + 3600).entrySet()) {
-      hour.merge(Rollup.decode(minute.getKey(), minute.getValue()));
+    for (Map.Entry<Long, Map<String, String>> minute : s.minutes.subMap(hourStart, hourStart + 3600).entrySet()) {
+      hour.merge(read(minute.getKey(), minute.getValue(), null));
     }
     if (hour.count() > 0) {
       s.hours.put(hourStart, hour.encode());
@@ -133,15 +134,25 @@ final class MemoryHistoryStore implements HistoryStore {
   }
 
   @Override
-  public Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to) {
+  public Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to, Set<String> metrics) {
     Series s = series.get(kind).get(instance);
     if (s == null || from >= to) {
       return Future.succeededFuture(List.of());
     }
-    NavigableMap<Long, String> map = (tier == Tier.HOUR ? s.hours : s.minutes).subMap(from, true, to, false);
+    NavigableMap<Long, Map<String, String>> map = (tier == Tier.HOUR ? s.hours : s.minutes).subMap(from, true, to, false);
     List<Rollup> out = new ArrayList<>(map.size());
-    map.forEach((start, text) -> out.add(Rollup.decode(start, text)));
+    map.forEach((start, fields) -> out.add(read(start, fields, metrics)));
     return Future.succeededFuture(out);
+  }
+
+  private static Rollup read(long start, Map<String, String> fields, Set<String> metrics) {
+    Rollup rollup = new Rollup(start);
+    fields.forEach((metric, text) -> {
+      if (metrics == null || metrics.contains(metric)) {
+        rollup.put(metric, text);
+      }
+    });
+    return rollup;
   }
 
   @Override

@@ -13,13 +13,14 @@ import io.vertx.redis.client.Response;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * History in Redis, shared by every node. Keys (for kind k, instance i):
  * <ul>
  *   <li>{@code pulse:hist:k:i:raw:<hour start>}: sorted set of raw sample JSON scored by timestamp, one per hour;</li>
- *   <li>{@code pulse:hist:k:i:min:<day start>}: hash minute start → encoded 1-minute rollup, one per day;</li>
- *   <li>{@code pulse:hist:k:i:hour:<10-day start>}: hash hour start → encoded 1-hour rollup;</li>
+ *   <li>{@code pulse:hist:k:i:min:<day start>}: hash {@code <minute start>:<metric>} → encoded stat, one per day;</li>
+ *   <li>{@code pulse:hist:k:i:hour:<10-day start>}: hash {@code <hour start>:<metric>} → encoded stat;</li>
  *   <li>{@code pulse:hist:k:instances}: sorted set of instances scored by last sample time.</li>
  * </ul>
  * Every bucket key gets {@code EXPIREAT} at (bucket end + retention), so Redis itself removes old history: no scans,
@@ -73,12 +74,19 @@ final class RedisHistoryStore implements HistoryStore {
     long day = Tier.floor(minuteStart, DAY);
     String minKey = key(kind, instance, "min", day);
     return client.batch(List.of(
-      Request.cmd(Command.HSET).arg(minKey).arg(minuteStart).arg(Rollup.of(kind, minuteStart, samples).encode()),
+      hset(minKey, minuteStart, Rollup.of(kind, minuteStart, samples)),
       Request.cmd(Command.EXPIREAT).arg(minKey).arg(day + DAY + config.minuteRetentionSeconds())));
   }
 
+  /** One HSET with a field per metric, so a one-metric query reads only that metric. */
+  private static Request hset(String key, long start, Rollup rollup) {
+    Request hset = Request.cmd(Command.HSET).arg(key);
+    rollup.encode().forEach((metric, stat) -> hset.arg(start + ":" + metric).arg(stat));
+    return hset;
+  }
+
   private Future<?> rollupHour(Kind kind, String instance, long hourStart) {
-    return rollups(kind, instance, Tier.MINUTE, hourStart, hourStart + 3600).compose(minutes -> {
+    return rollups(kind, instance, Tier.MINUTE, hourStart, hourStart + 3600, null).compose(minutes -> {
       if (minutes.isEmpty()) {
         return Future.succeededFuture();
       }
@@ -87,7 +95,7 @@ final class RedisHistoryStore implements HistoryStore {
       long bucket = Tier.floor(hourStart, HOUR_BUCKET);
       String hourKey = key(kind, instance, "hour", bucket);
       return client.batch(List.of(
-        Request.cmd(Command.HSET).arg(hourKey).arg(hourStart).arg(hour.encode()),
+        hset(hourKey, hourStart, hour),
         Request.cmd(Command.EXPIREAT).arg(hourKey).arg(bucket + HOUR_BUCKET + config.hourRetentionSeconds())));
     });
   }
@@ -129,10 +137,11 @@ final class RedisHistoryStore implements HistoryStore {
   }
 
   @Override
-  public Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to) {
+  public Future<List<Rollup>> rollups(Kind kind, String instance, Tier tier, long from, long to, Set<String> only) {
     if (from >= to) {
       return Future.succeededFuture(List.of());
     }
+    List<String> metrics = only == null ? List.copyOf(kind.metricNames()) : List.copyOf(only);
     long bucketSize = tier == Tier.HOUR ? HOUR_BUCKET : DAY;
     String tierName = tier == Tier.HOUR ? "hour" : "min";
     long first = ((from + tier.seconds - 1) / tier.seconds) * tier.seconds;
@@ -142,7 +151,9 @@ final class RedisHistoryStore implements HistoryStore {
       Request hmget = Request.cmd(Command.HMGET).arg(key(kind, instance, tierName, bucket));
       List<Long> fields = new ArrayList<>();
       for (long t = Math.max(first, bucket); t < Math.min(to, bucket + bucketSize); t += tier.seconds) {
-        hmget.arg(t);
+        for (String metric : metrics) {
+          hmget.arg(t + ":" + metric);
+        }
         fields.add(t);
       }
       if (!fields.isEmpty()) {
@@ -159,9 +170,18 @@ final class RedisHistoryStore implements HistoryStore {
         Response values = responses.get(i);
         List<Long> fields = fieldsPerRequest.get(i);
         for (int j = 0; j < fields.size(); j++) {
-          Response value = values == null ? null : values.get(j);
-          if (value != null) {
-            out.add(Rollup.decode(fields.get(j), value.toString()));
+          Rollup rollup = null;
+          for (int m = 0; m < metrics.size(); m++) {
+            Response value = values == null ? null : values.get(j * metrics.size() + m);
+            if (value != null) {
+              if (rollup == null) {
+                rollup = new Rollup(fields.get(j));
+              }
+              rollup.put(metrics.get(m), value.toString());
+            }
+          }
+          if (rollup != null) {
+            out.add(rollup);
           }
         }
       }

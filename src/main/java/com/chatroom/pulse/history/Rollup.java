@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Every metric of one kind aggregated over one bucket of a tier ({@code start} in epoch seconds, inclusive).
- * Stored as text, {@code name=stat;name=stat...}, both in Redis and in the in-memory store's tiers.
+ * Metrics of one kind aggregated over one bucket of a tier ({@code start} in epoch seconds, inclusive). Stored as
+ * one text field per metric ({@link Stat#encode()}), both in Redis and in the in-memory store's tiers.
  */
 final class Rollup {
 
@@ -47,25 +47,15 @@ final class Rollup {
     return stats.values().stream().mapToLong(s -> s.count).max().orElse(0);
   }
 
-  String encode() {
-    StringBuilder sb = new StringBuilder(stats.size() * 64);
-    stats.forEach((name, stat) -> {
-      if (sb.length() > 0) {
-        sb.append(';');
-      }
-      sb.append(name).append('=').append(stat.encode());
-    });
-    return sb.toString();
+  /** One encoded stat per metric: stores keep them apart so a one-metric query reads one metric. */
+  Map<String, String> encode() {
+    Map<String, String> fields = new LinkedHashMap<>();
+    stats.forEach((name, stat) -> fields.put(name, stat.encode()));
+    return fields;
   }
 
-  static Rollup decode(long start, String text) {
-    Map<String, Stat> stats = new LinkedHashMap<>();
-    for (String part : text.split(";")) {
-      int eq = part.indexOf('=');
-      if (eq > 0) {
-        stats.put(part.substring(0, eq), Stat.decode(part.substring(eq + 1)));
-      }
-    }
-    return new Rollup(start, stats);
+  /** Adds one stored metric to a rollup being read back. */
+  void put(String metric, String encodedStat) {
+    stats.put(metric, Stat.decode(encodedStat));
   }
 }

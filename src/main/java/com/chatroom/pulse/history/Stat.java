@@ -14,14 +14,24 @@ final class Stat {
   double max = Double.NEGATIVE_INFINITY;
   double last = Double.NaN;
   double lastTime = Double.NEGATIVE_INFINITY;
-  final Sketch sketch;
+  /** Decoded on first use: most reads (averages, trends) never need the quantiles. */
+  private Sketch sketch;
+  private String sketchText;
 
   Stat() {
-    this(new Sketch());
+    this.sketch = new Sketch();
   }
 
-  private Stat(Sketch sketch) {
-    this.sketch = sketch;
+  private Stat(String sketchText) {
+    this.sketchText = sketchText;
+  }
+
+  private Sketch sketch() {
+    if (sketch == null) {
+      sketch = Sketch.decode(sketchText);
+      sketchText = null;
+    }
+    return sketch;
   }
 
   void add(double value, double time) {
@@ -33,11 +43,23 @@ final class Stat {
       last = value;
       lastTime = time;
     }
-    sketch.add(value);
+    sketch().add(value);
   }
 
   void merge(Stat other) {
     if (other.count == 0) {
+      return;
+    }
+    if (count == 0) {
+      // adopt: an empty bucket takes the other's values without decoding its sketch
+      count = other.count;
+      sum = other.sum;
+      min = other.min;
+      max = other.max;
+      last = other.last;
+      lastTime = other.lastTime;
+      sketch = other.sketch == null ? null : copyOf(other.sketch);
+      sketchText = other.sketchText;
       return;
     }
     count += other.count;
@@ -48,7 +70,13 @@ final class Stat {
       last = other.last;
       lastTime = other.lastTime;
     }
-    sketch.merge(other.sketch);
+    sketch().merge(other.sketch());
+  }
+
+  private static Sketch copyOf(Sketch source) {
+    Sketch copy = new Sketch();
+    copy.merge(source);
+    return copy;
   }
 
   double avg() {
@@ -56,7 +84,7 @@ final class Stat {
   }
 
   double p95() {
-    return sketch.quantile(0.95, min, max);
+    return sketch().quantile(0.95, min, max);
   }
 
   JsonObject toJson() {
@@ -73,12 +101,13 @@ final class Stat {
 
   /** "count,sum,min,max,last,lastTime,sketch". */
   String encode() {
-    return count + "," + sum + "," + min + "," + max + "," + last + "," + lastTime + "," + sketch.encode();
+    return count + "," + sum + "," + min + "," + max + "," + last + "," + lastTime + ","
+      + (sketch == null ? sketchText : sketch.encode());
   }
 
   static Stat decode(String text) {
     String[] p = text.split(",", 7);
-    Stat s = new Stat(Sketch.decode(p[6]));
+    Stat s = new Stat(p[6]);
     s.count = Long.parseLong(p[0]);
     s.sum = Double.parseDouble(p[1]);
     s.min = Double.parseDouble(p[2]);

@@ -9,7 +9,8 @@ import java.util.function.IntConsumer;
 
 /**
  * The seed's warning log lines, once per crossing rather than on every tick: a warning when a value goes above
- * its threshold, one info line when it is back at or below.
+ * its threshold, one info line when it has stayed at or below it for {@link #REARM_SAMPLES} samples in a row (so a
+ * value hovering around the threshold does not fill the log).
  */
 final class ThresholdWarnings {
 
@@ -18,7 +19,10 @@ final class ThresholdWarnings {
   enum Metric { CPU, MEMORY, DISK, CONNECTIONS }
 
   private final WarnThresholds thresholds;
+  static final int REARM_SAMPLES = 10;
+
   private final boolean[] above = new boolean[Metric.values().length];
+  private final int[] belowStreak = new int[Metric.values().length];
   private final IntConsumer onCrossing;
 
   /** @param onCrossing told the metric ordinal of every upward crossing (for the crossings counter) */
@@ -39,11 +43,17 @@ final class ThresholdWarnings {
   }
 
   private void update(Metric metric, double value, double threshold, String warning, String recovered) {
+    int m = metric.ordinal();
     boolean now = value > threshold;
-    if (now == above[metric.ordinal()]) {
+    if (now) {
+      belowStreak[m] = 0;
+    } else if (above[m] && ++belowStreak[m] < REARM_SAMPLES) {
       return;
     }
-    above[metric.ordinal()] = now;
+    if (now == above[m]) {
+      return;
+    }
+    above[m] = now;
     String shown = metric == Metric.CONNECTIONS ? Long.toString((long) value) : String.format("%.1f", value);
     String limit = metric == Metric.CONNECTIONS ? Long.toString((long) threshold) : String.format("%.1f", threshold);
     if (now) {

@@ -106,7 +106,7 @@ abstract class HistoryStoreContract {
     double start = Tier.floor(now - 3 * 3600, 3600) + 3;
     List<SystemMetrics> samples = series("contract-a", start, 3 * 360 - 12, 1);
     onContext(vertx, () -> withStore(vertx, store -> load(store, samples)
-        .compose(v -> store.rollups(Kind.SYSTEM, "contract-a", Tier.MINUTE, (long) start - 3, (long) now + 60))
+        .compose(v -> store.rollups(Kind.SYSTEM, "contract-a", Tier.MINUTE, (long) start - 3, (long) now + 60, null))
         .compose(minutes -> {
           ctx.verify(() -> {
             assertThat(minutes).hasSize((int) (samples.size() / 6.0 + 0.99));
@@ -116,7 +116,7 @@ abstract class HistoryStoreContract {
               assertStat(minute.stats.get("load_average_1m"), values(samples, s -> s.loadAverage().get(0), minute.start, minute.start + 60));
             }
           });
-          return store.rollups(Kind.SYSTEM, "contract-a", Tier.HOUR, (long) start - 3, (long) now);
+          return store.rollups(Kind.SYSTEM, "contract-a", Tier.HOUR, (long) start - 3, (long) now, null);
         })
         .compose(hours -> {
           ctx.verify(() -> {
@@ -248,7 +248,7 @@ abstract class HistoryStoreContract {
         .compose(v -> store.append(Kind.SYSTEM, late))
         .compose(v -> store.rollup(Kind.SYSTEM, "contract-e", (long) minute))
         .compose(v -> store.rollup(Kind.SYSTEM, "contract-e", (long) minute))
-        .compose(v -> store.rollups(Kind.SYSTEM, "contract-e", Tier.MINUTE, (long) minute, (long) minute + 60))))
+        .compose(v -> store.rollups(Kind.SYSTEM, "contract-e", Tier.MINUTE, (long) minute, (long) minute + 60, null))))
       .onComplete(ctx.succeeding(rollups -> ctx.verify(() -> {
         List<SystemMetrics> all = new ArrayList<>(first);
         all.add(late);

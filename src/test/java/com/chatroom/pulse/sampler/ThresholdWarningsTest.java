@@ -19,18 +19,28 @@ class ThresholdWarningsTest {
   }
 
   @Test
-  @DisplayName("warn once per upward crossing, not on every tick, and re-arm when the value is back at or below")
+  @DisplayName("warn once per upward crossing, not on every tick, and re-arm only after staying back at or below")
   void oncePerCrossing() {
     List<Integer> crossings = new ArrayList<>();
     ThresholdWarnings warnings = new ThresholdWarnings(new SamplerConfig.WarnThresholds(80, 85, 90, 1000), crossings::add);
-    double[] cpu = {10, 81, 95, 99, 80, 79, 85, 85};
+    // hovering around the threshold: one warning, not one per wobble
+    double[] cpu = {10, 81, 95, 99, 80, 79, 85, 85, 70, 81};
     for (double c : cpu) {
       warnings.check(sample(c, 50, 50, 10));
     }
+    assertThat(crossings).containsExactly(ThresholdWarnings.Metric.CPU.ordinal());
+    for (int i = 0; i < ThresholdWarnings.REARM_SAMPLES; i++) {
+      warnings.check(sample(50, 50, 50, 10));
+    }
+    assertThat(warnings.isAbove(ThresholdWarnings.Metric.CPU)).isFalse();
+    warnings.check(sample(90, 50, 50, 10));
     assertThat(crossings).containsExactly(ThresholdWarnings.Metric.CPU.ordinal(), ThresholdWarnings.Metric.CPU.ordinal());
     assertThat(warnings.isAbove(ThresholdWarnings.Metric.CPU)).isTrue();
 
     crossings.clear();
+    for (int i = 0; i < ThresholdWarnings.REARM_SAMPLES; i++) {
+      warnings.check(sample(10, 50, 50, 10));
+    }
     warnings.check(sample(10, 86, 91, 1001));
     warnings.check(sample(10, 86, 91, 1001));
     assertThat(crossings).containsExactly(ThresholdWarnings.Metric.MEMORY.ordinal(),

@@ -143,6 +143,75 @@ class FatJarIT {
       })));
   }
 
+  /** Polls a JSON endpoint on Vert.x timers until the predicate holds. */
+  private Future<JsonObject> until(Vertx vertx, int port, String uri, java.util.function.Predicate<JsonObject> done) {
+    return get(port, uri, 200).map(JsonObject::new).recover(e -> Future.succeededFuture(new JsonObject()))
+      .compose(j -> done.test(j) ? Future.succeededFuture(j)
+        : Future.<Void>future(p -> vertx.setTimer(100, id -> p.complete())).compose(v -> until(vertx, port, uri, done)));
+  }
+
+  @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("with REDIS_URL, history is kept in Redis and survives kill -9 of the JAR")
+  void historyInRedisSurvivesCrash(Vertx vertx, VertxTestContext ctx) throws Exception {
+    RedisServer redis = new RedisServer().start();
+    int port = Edge.freePort();
+    Map<String, String> env = Map.of("HTTP_PORT", Integer.toString(port), "INSTANCE_ID", "e2e-redis",
+      "REDIS_URL", redis.url(), "SAMPLER_INTERVAL_MS", "200");
+    launch(env);
+    http = vertx.createHttpClient();
+    ws = WsClient.newClient(vertx, 0);
+    long[] before = new long[1];
+    awaitReady(vertx, port)
+      .compose(ready -> {
+        ctx.verify(() -> assertThat(ready.toString()).contains("\"backend\":\"redis\""));
+        return until(vertx, port, "/api/metrics/summary?hours=1", s -> s.getLong("sample_count", 0L) >= 5);
+      })
+      .compose(summary -> {
+        before[0] = summary.getLong("sample_count");
+        ctx.verify(() -> {
+          assertThat(summary.getJsonObject("cpu").getDouble("max")).isBetween(0d, 100d);
+          assertThat(summary.getJsonObject("current").getString("instance")).isEqualTo("e2e-redis");
+        });
+        return WsClient.connect(ws, port, null, "/metrics/stream?streams=system&backfill_minutes=5");
+      })
+      .compose(client -> client.awaitType("backfill_done").map(done -> {
+        ctx.verify(() -> assertThat(done.getInteger("frames")).isGreaterThanOrEqualTo(5));
+        return client;
+      }))
+      .compose(client -> vertx.executeBlocking(() -> {
+        // a crash, not a shutdown: no flush, no goodbye
+        process.destroyForcibly().waitFor(15, TimeUnit.SECONDS);
+        return null;
+      }))
+      .compose(v -> get(port, "/health/live", 200).transform(ar -> Future.succeededFuture(ar.succeeded())))
+      .compose(stillUp -> {
+        ctx.verify(() -> assertThat(stillUp).as("the killed JAR no longer answers").isFalse());
+        try {
+          launch(env);
+        } catch (IOException e) {
+          return Future.failedFuture(e);
+        }
+        return awaitReady(vertx, port);
+      })
+      .compose(ready -> get(port, "/api/metrics/history?metric=cpu_percent&step=1&instance=e2e-redis&from="
+        + (System.currentTimeMillis() / 1000d - 600), 200))
+      .onComplete(ar -> {
+        try {
+          redis.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        ctx.verify(() -> {
+          assertThat(ar.succeeded()).as(String.valueOf(ar.cause())).isTrue();
+          long samples = new JsonObject(ar.result()).getJsonArray("points").stream()
+            .mapToLong(p -> ((JsonObject) p).getLong("count")).sum();
+          assertThat(samples).as("samples from before the crash are still in history").isGreaterThanOrEqualTo(before[0]);
+        });
+        ctx.completeNow();
+      });
+  }
+
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   @DisplayName("refuses to start on invalid configuration, naming the key")

@@ -30,6 +30,7 @@ public final class MainVerticle extends VerticleBase {
   }
 
   private Future<?> deployAll(PulseConfig config) {
+    labelLogs(config.instanceId());
     Future<String> stream = vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions());
     Future<String> history = vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions());
     Future<String> edge = vertx.deployVerticle(() -> new HttpVerticle(config),
@@ -47,5 +48,12 @@ public final class MainVerticle extends VerticleBase {
           config.redis().enabled() ? "Redis" : "memory",
           config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off", vertx.isClustered());
       });
+  }
+
+  /** Every log line from here on names the configured instance (it may differ from the environment's). */
+  private static void labelLogs(String instance) {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+      context.putProperty("instance", instance);
+    }
   }
 }

@@ -16,13 +16,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -34,40 +28,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DisplayName("The fat JAR, end to end")
 class FatJarIT {
 
+  private JarProcess jar;
   private Process process;
-  private final StringBuffer output = new StringBuffer();
   private HttpClient http;
   private WebSocketClient ws;
 
   private Process launch(Map<String, String> env, String... args) throws IOException {
-    Path jar = Path.of(System.getProperty("pulse.jar", "target/chatroom-pulse.jar"));
-    assertThat(Files.exists(jar)).as("fat JAR at " + jar + " (run mvn package first)").isTrue();
-    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m", "-jar", jar.toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    pb.environment().remove("INSTANCE_ID");
-    pb.environment().putAll(env);
-    process = pb.start();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          output.append(line).append('\n');
-        }
-      } catch (IOException ignored) {
-        // the process ended
-      }
-    }, "jar-output");
-    reader.setDaemon(true);
-    reader.start();
+    jar = JarProcess.start(env, List.of(), args);
+    process = jar.process();
     return process;
   }
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    if (jar != null) {
+      jar.close();
     }
   }
 
@@ -136,7 +111,7 @@ class FatJarIT {
       })
       .onComplete(ctx.succeeding(exited -> ctx.verify(() -> {
         assertThat(exited).as("exits on SIGTERM").isTrue();
-        String log = output.toString();
+        String log = jar.output();
         assertThat(log).contains("Chat-Room Pulse is up: instance e2e-node", "(3 edge instances)", "every 250 ms");
         assertThat(log).doesNotContain("Exception", "\tat ", "SEVERE", "ERROR");
         ctx.completeNow();
@@ -214,11 +189,34 @@ class FatJarIT {
 
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("with LOG_FORMAT=json every log line is a JSON object carrying level, logger, message and instance")
+  void jsonLogs(Vertx vertx, VertxTestContext ctx) throws IOException {
+    int port = Edge.freePort();
+    launch(Map.of("HTTP_PORT", Integer.toString(port), "INSTANCE_ID", "json-logs", "LOG_FORMAT", "json"));
+    http = vertx.createHttpClient();
+    awaitReady(vertx, port).onComplete(ctx.succeeding(ready -> ctx.verify(() -> {
+      List<String> lines = jar.output().lines().filter(l -> !l.isBlank()).toList();
+      assertThat(lines).isNotEmpty();
+      for (String line : lines) {
+        JsonObject json = new JsonObject(line);
+        assertThat(json.getString("instance")).as(line).isEqualTo("json-logs");
+        assertThat(json.getString("level")).isIn("INFO", "WARN", "ERROR", "DEBUG");
+        assertThat(json.getString("@timestamp")).isNotBlank();
+        assertThat(json.getString("logger_name")).isNotBlank();
+        assertThat(json.getString("message")).isNotNull();
+      }
+      assertThat(lines).anySatisfy(l -> assertThat(new JsonObject(l).getString("message")).contains("Chat-Room Pulse is up"));
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   @DisplayName("refuses to start on invalid configuration, naming the key")
   void invalidConfig() throws Exception {
     launch(Map.of("HTTP_PORT", "eighty", "SAMPLER_INTERVAL_MS", "1000"));
     assertThat(process.waitFor(45, TimeUnit.SECONDS)).as("the process stops by itself").isTrue();
     assertThat(process.exitValue()).isNotZero();
-    assertThat(output.toString()).contains("invalid config key 'http.port'").contains("eighty");
+    assertThat(jar.output()).contains("invalid config key 'http.port'").contains("eighty");
   }
 }

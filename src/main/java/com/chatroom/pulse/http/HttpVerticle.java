@@ -73,11 +73,20 @@ public final class HttpVerticle extends VerticleBase {
     checks.register("deployment", promise -> promise.complete(NodeStatus.of(vertx).deployed()
       ? Status.OK() : Status.KO(new JsonObject().put("reason", "verticles still deploying"))));
     checks.register("sampler", promise -> promise.complete(samplerStatus()));
+    if (vertx.isClustered()) {
+      checks.register("cluster", promise -> promise.complete(clusterStatus()));
+    }
     // history is "degraded", not "down", while Redis is away: writes are buffered and the node keeps serving
     checks.register("history", promise -> HistoryVerticle.health(vertx, 1000)
       .onSuccess(h -> promise.complete(Status.OK(h)))
       .onFailure(e -> promise.complete(Status.KO(new JsonObject().put("reason", "history not answering: " + e.getMessage())))));
     return checks;
+  }
+
+  /** The cluster as this node sees it: a node that lost its peers is still ready to serve its own clients. */
+  private Status clusterStatus() {
+    var manager = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
+    return Status.OK(new JsonObject().put("node_id", manager.getNodeId()).put("nodes", manager.getNodes().size()));
   }
 
   private Status samplerStatus() {

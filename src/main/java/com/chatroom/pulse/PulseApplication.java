@@ -1,0 +1,82 @@
+package com.chatroom.pulse;
+
+import com.chatroom.pulse.cluster.ClusterSetup;
+import com.chatroom.pulse.metrics.Meters;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.launcher.application.HookContext;
+import io.vertx.launcher.application.VertxApplication;
+import io.vertx.launcher.application.VertxApplicationHooks;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/**
+ * Vert.x's standard launcher with Prometheus metrics and the cluster manager wired in; started by {@link Main}.
+ * {@code -instances N} sets the number of edge (HTTP/WebSocket) instances; the node itself is deployed once, since a
+ * second sampler or alert manager on one node would double everything.
+ */
+final class PulseApplication extends VertxApplication {
+
+  private PulseApplication(String[] args, Hooks hooks) {
+    super(args, hooks);
+  }
+
+  static void launch(String[] args) {
+    String[] launcherArgs;
+    try {
+      launcherArgs = ClusterSetup.launcherArgs(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      LoggerFactory.getLogger(PulseApplication.class).error("Cannot start: {}", e.getMessage());
+      System.exit(1);
+      return;
+    }
+    boolean clustered = java.util.Arrays.stream(launcherArgs).anyMatch(a -> a.equals("-cluster") || a.equals("--cluster") || a.equals("-c"));
+    int code = new PulseApplication(launcherArgs, new Hooks(clustered)).launch();
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** The launcher hooks, kept apart from the application so they can hold the registry before Vert.x exists. */
+  static final class Hooks implements VertxApplicationHooks {
+
+    private final PrometheusMeterRegistry registry = Meters.newRegistry();
+    private final boolean clustered;
+
+    Hooks(boolean clustered) {
+      this.clustered = clustered;
+    }
+
+    @Override
+    public VertxBuilder createVertxBuilder(VertxOptions options) {
+      VertxBuilder builder = Meters.vertxBuilder(options, registry);
+      return clustered ? builder.withClusterManager(ClusterSetup.clusterManager(System.getenv())) : builder;
+    }
+
+    @Override
+    public void afterVertxStarted(HookContext context) {
+      Meters.attach(context.vertx(), registry);
+    }
+
+    @Override
+    public Supplier<? extends Deployable> verticleSupplier() {
+      return MainVerticle::new;
+    }
+
+    @Override
+    public void beforeDeployingVerticle(HookContext context) {
+      DeploymentOptions options = context.deploymentOptions();
+      if (options.getInstances() > 1) {
+        JsonObject config = options.getConfig() == null ? new JsonObject() : options.getConfig().copy();
+        JsonObject http = config.getJsonObject("http", new JsonObject()).copy();
+        http.put("instances", options.getInstances());
+        options.setConfig(config.put("http", http)).setInstances(1);
+      }
+    }
+  }
+}

@@ -67,7 +67,10 @@ final class HistoryRequests {
     return queries.range(kind, instance(q), metric, q.getDouble("from"), q.getDouble("to"), q.getLong("step"));
   }
 
-  /** Raw samples since a time, as ready-to-send stream frames: [stream, instance, timestamp, frame text]. */
+  /**
+   * Raw samples since a time, as ready-to-send stream frames: [stream, instance, timestamp, frame text, data text]
+   * (the data text lets the stream tell a sample it already sent from another one with the same timestamp).
+   */
   private Future<JsonObject> backfill(JsonObject q) {
     double since = q.getDouble("since");
     JsonArray streams = q.getJsonArray("streams");
@@ -92,8 +95,10 @@ final class HistoryRequests {
       JsonArray frames = new JsonArray(new java.util.ArrayList<>(kept.size()));
       for (PulseMessage m : kept) {
         String stream = Kind.of(m).wireName();
+        JsonObject data = m.toJson();
         frames.add(new JsonArray().add(stream).add(Kind.instanceOf(m)).add(Kind.timestampOf(m))
-          .add(new JsonObject().put("type", stream).put("data", m.toJson()).put("backfill", true).encode()));
+          .add(new JsonObject().put("type", stream).put("data", data).put("backfill", true).encode())
+          .add(data.encode()));
       }
       return new JsonObject().put("frames", frames).put("truncated", all.size() > MAX_BACKFILL);
     });

@@ -215,6 +215,7 @@ public final class StreamFanout {
     framesSent.increment(written);
     sub.ws.writeTextMessage(backfill.doneFrame().encode());
     sub.backfill = null;
+    sub.seam = backfill;
     int skipped = (int) backfill.droppedLive;
     for (StreamFrame frame : backfill.liveAfterSeam()) {
       skipped += sub.offer(frame, config.maxPendingEvents());
@@ -259,7 +260,7 @@ public final class StreamFanout {
         if (sub.wants(frame)) {
           sub.backfill.hold(frame);
         }
-      } else if (sub.wants(frame)) {
+      } else if (sub.wants(frame) && !seamDuplicate(sub, frame)) {
         int s = sub.offer(frame, maxPending);
         if (s == 0 && !sub.blocked()) {
           sent++;
@@ -273,6 +274,18 @@ public final class StreamFanout {
     if (skipped > 0) {
       framesSkipped.increment(skipped);
     }
+  }
+
+  /** Just after a backfill: a live frame delayed on its way may be one that history already sent. */
+  private static boolean seamDuplicate(Subscriber sub, StreamFrame frame) {
+    if (sub.seam == null) {
+      return false;
+    }
+    if (!sub.seam.inGrace()) {
+      sub.seam = null;
+      return false;
+    }
+    return sub.seam.alreadySent(frame);
   }
 
   private void onText(Subscriber sub, String text) {

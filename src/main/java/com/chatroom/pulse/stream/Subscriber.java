@@ -24,6 +24,8 @@ final class Subscriber {
   int index;
   /** Non-null while the subscriber catches up from history; live frames are held meanwhile. */
   Backfill backfill;
+  /** The finished backfill, kept for a short grace period to drop live frames that history already sent. */
+  Backfill seam;
   /** Set once the subscriber is being closed for abuse: nothing it sends is read any more. */
   boolean closing;
   int violations;

@@ -72,9 +72,13 @@ class FatJarIT {
       "-instances", "3", "-conf", "{\"sampler\":{\"interval_ms\":250}}");
     http = vertx.createHttpClient();
     ws = WsClient.newClient(vertx, 0);
+    WsClient[] streamClient = new WsClient[1];
     awaitReady(vertx, port)
       .compose(b -> WsClient.connect(ws, port, null))
-      .compose(client -> client.await(f -> client.ofType("system").size() >= 3).map(client))
+      .compose(client -> client.await(f -> client.ofType("system").size() >= 3).map(x -> {
+        streamClient[0] = client;
+        return client;
+      }))
       .compose(client -> {
         List<JsonObject> samples = client.ofType("system");
         ctx.verify(() -> {
@@ -106,6 +110,14 @@ class FatJarIT {
       .compose(current -> {
         ctx.verify(() -> assertThat(new JsonObject(current).getString("instance")).isEqualTo("e2e-node"));
         process.destroy();
+        // graceful shutdown tells stream clients to go elsewhere: 1001 "going away"
+        return streamClient[0].closedWith();
+      })
+      .compose(code -> {
+        ctx.verify(() -> {
+          assertThat(code).as("close code on SIGTERM").isEqualTo((short) 1001);
+          assertThat(streamClient[0].ws.closeReason()).contains("reconnect");
+        });
         // wait on a worker: the client's event loop must stay free to answer the server's closing handshake
         return vertx.executeBlocking(() -> process.waitFor(15, TimeUnit.SECONDS));
       })

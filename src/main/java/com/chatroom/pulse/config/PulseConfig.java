@@ -13,10 +13,11 @@ import java.util.Set;
  *
  * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
  */
-public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream) {
+public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream,
+                          AlertsConfig alerts) {
 
   /** Top-level keys of the config document. */
-  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream");
+  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "alerts");
 
   /**
    * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
@@ -34,7 +35,9 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
     Map.entry("SAMPLER_INTERVAL_MS", "sampler.interval_ms"),
     Map.entry("SAMPLER_MOUNTS", "sampler.mounts"),
     Map.entry("STREAM_MAX_SUBSCRIBERS", "stream.max_subscribers"),
-    Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"));
+    Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"),
+    Map.entry("ALERTS_ENABLED", "alerts.enabled"),
+    Map.entry("ALERTS_EXTERNAL_URL", "alerts.external_url"));
 
   /**
    * Reads and validates a merged config document (sections only; overrides already applied).
@@ -59,7 +62,8 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
       HttpConfig.read(ConfigReader.section(document, "http", "")),
       RedisConfig.read(ConfigReader.section(document, "redis", "")),
       SamplerConfig.read(ConfigReader.section(document, "sampler", "")),
-      StreamConfig.read(ConfigReader.section(document, "stream", "")));
+      StreamConfig.read(ConfigReader.section(document, "stream", "")),
+      AlertsConfig.read(ConfigReader.section(document, "alerts", "")));
   }
 
   private static String hostName() {

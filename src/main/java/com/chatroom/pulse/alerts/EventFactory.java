@@ -51,7 +51,7 @@ final class EventFactory {
     });
     double activeSince = (s.activeSinceMs > 0 ? s.activeSinceMs : changedAtMs) / 1000d;
     return new AlertEvent(id, rule.name, s.instance, s.published, previous, reason, rule.severity, rule.spec.metric(),
-      s.lastValue, rule.threshold, rule.clearThreshold, s.labels, annotations, activeSince, changedAtMs / 1000d,
+      rule.spec.op(), s.lastValue, rule.threshold, rule.clearThreshold, s.labels, annotations, activeSince, changedAtMs / 1000d,
       s.silenced, s.ackBy != null, s.ackBy, node);
   }
 

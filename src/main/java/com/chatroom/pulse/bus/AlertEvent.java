@@ -23,6 +23,7 @@ import java.util.Set;
  *                       {@code unsilenced}, {@code acknowledged}
  * @param severity       {@code critical}, {@code warning} or {@code info}
  * @param metric         the rule's metric expression
+ * @param op             the rule's comparison: {@code >}, {@code >=}, {@code <} or {@code <=}
  * @param value          the metric's value at the change (NaN when unknown, null in JSON)
  * @param threshold      the rule's threshold
  * @param clearThreshold where the alert resolves
@@ -36,7 +37,7 @@ import java.util.Set;
  * @param node           the Pulse node that evaluated it
  */
 public record AlertEvent(String id, String rule, String instance, String state, String previousState, String reason,
-                         String severity, String metric, double value, double threshold, double clearThreshold,
+                         String severity, String metric, String op, double value, double threshold, double clearThreshold,
                          Map<String, String> labels, Map<String, String> annotations, double activeSince,
                          double changedAt, boolean silenced, boolean acknowledged, String acknowledgedBy, String node)
   implements PulseMessage {
@@ -51,7 +52,7 @@ public record AlertEvent(String id, String rule, String instance, String state, 
 
   /** The same change with the silence flag set or cleared. */
   public AlertEvent withSilenced(boolean silenced, String reason) {
-    return new AlertEvent(id, rule, instance, state, previousState, reason, severity, metric, value, threshold,
+    return new AlertEvent(id, rule, instance, state, previousState, reason, severity, metric, op, value, threshold,
       clearThreshold, labels, annotations, activeSince, changedAt, silenced, acknowledged, acknowledgedBy, node);
   }
 
@@ -64,7 +65,7 @@ public record AlertEvent(String id, String rule, String instance, String state, 
   public JsonObject toJson() {
     return new JsonObject()
       .put("id", id).put("rule", rule).put("instance", instance).put("state", state)
-      .put("previous_state", previousState).put("reason", reason).put("severity", severity).put("metric", metric)
+      .put("previous_state", previousState).put("reason", reason).put("severity", severity).put("metric", metric).put("op", op)
       .put("value", Double.isFinite(value) ? value : null).put("threshold", threshold)
       .put("clear_threshold", clearThreshold)
       .put("labels", new JsonObject(new LinkedHashMap<>(labels)))
@@ -88,7 +89,7 @@ public record AlertEvent(String id, String rule, String instance, String state, 
     }
     return new AlertEvent(required(f, "id", 1024), required(f, "rule", 128), required(f, "instance", 253), state,
       required(f, "previous_state", 16), required(f, "reason", 64), required(f, "severity", 16),
-      required(f, "metric", 256), f.optionalNumber("value", -Double.MAX_VALUE, Double.MAX_VALUE, Double.NaN),
+      required(f, "metric", 256), required(f, "op", 2), f.optionalNumber("value", -Double.MAX_VALUE, Double.MAX_VALUE, Double.NaN),
       f.number("threshold", -Double.MAX_VALUE, Double.MAX_VALUE),
       f.number("clear_threshold", -Double.MAX_VALUE, Double.MAX_VALUE),
       stringMap(json, "labels"), stringMap(json, "annotations"), f.timestamp("active_since"), f.timestamp("changed_at"),

@@ -15,7 +15,7 @@ class AlertEventMappingTest {
 
   static AlertEvent event() {
     return new AlertEvent("cpu/pod-a/firing/1764000000000", "cpu", "pod-a", "firing", "pending", "for_elapsed",
-      "critical", "cpu_percent", 97.5, 90, 85, Map.of("alertname", "cpu", "instance", "pod-a", "severity", "critical"),
+      "critical", "cpu_percent", ">", 97.5, 90, 85, Map.of("alertname", "cpu", "instance", "pod-a", "severity", "critical"),
       Map.of("summary", "CPU at 97.5%"), 1_764_000_000d, 1_764_000_030.5, false, false, null, "node-1");
   }
 
@@ -24,7 +24,7 @@ class AlertEventMappingTest {
   void json() {
     JsonObject json = event().toJson();
     assertThat(json.fieldNames()).containsExactlyInAnyOrder("id", "rule", "instance", "state", "previous_state", "reason",
-      "severity", "metric", "value", "threshold", "clear_threshold", "labels", "annotations", "active_since",
+      "severity", "metric", "op", "value", "threshold", "clear_threshold", "labels", "annotations", "active_since",
       "changed_at", "silenced", "acknowledged", "acknowledged_by", "node");
     assertThat(json.getString("instance")).isEqualTo("pod-a");
     assertThat(json.encode()).contains("\"changed_at\":1764000030.500");
@@ -53,7 +53,7 @@ class AlertEventMappingTest {
   void nanValue() {
     AlertEvent e = event();
     AlertEvent unknown = new AlertEvent(e.id(), e.rule(), e.instance(), "resolved", "firing", "no_data", e.severity(),
-      e.metric(), Double.NaN, e.threshold(), e.clearThreshold(), e.labels(), e.annotations(), e.activeSince(),
+      e.metric(), e.op(), Double.NaN, e.threshold(), e.clearThreshold(), e.labels(), e.annotations(), e.activeSince(),
       e.changedAt(), false, false, null, e.node());
     assertThat(unknown.toJson().getValue("value")).isNull();
     assertThat(AlertEvent.fromJson(unknown.toJson()).value()).isNaN();

@@ -23,6 +23,7 @@ import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,7 @@ public final class AlertVerticle extends VerticleBase {
   private final AtomicInteger firing = new AtomicInteger();
   private final AtomicInteger flapping = new AtomicInteger();
   private MeterRegistry registry;
+  private final List<Gauge> gauges = new ArrayList<>();
   private Timer evaluation;
   private Counter templateErrors;
   private Counter seriesDropped;
@@ -121,14 +123,17 @@ public final class AlertVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (registry != null) {
+      gauges.forEach(registry::remove);
+    }
     Future<Void> closing = notifier == null ? Future.succeededFuture() : notifier.close();
     return closing.eventually(() -> store == null ? Future.succeededFuture() : flushDirty().close())
       .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
   }
 
   private void gauge(String state, AtomicInteger value) {
-    Gauge.builder(MeterNames.ALERTS_ACTIVE, value, AtomicInteger::get).description("Active alerts on this node, per state")
-      .tag("state", state).register(registry);
+    gauges.add(Gauge.builder(MeterNames.ALERTS_ACTIVE, value, AtomicInteger::get).description("Active alerts on this node, per state")
+      .tag("state", state).register(registry));
   }
 
   private MessageConsumer<Object> consume(String address, Function<Object, ? extends PulseMessage> decode) {

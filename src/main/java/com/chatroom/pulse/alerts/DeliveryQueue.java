@@ -52,6 +52,8 @@ final class DeliveryQueue {
   private final Counter deduplicated;
   private final Timer latency;
   private final MeterRegistry registry;
+  private final Gauge queued;
+  private final Gauge circuit;
   private boolean busy;
   private boolean closed;
   private long timer = -1;
@@ -82,9 +84,9 @@ final class DeliveryQueue {
     this.latency = Timer.builder(MeterNames.ALERTS_NOTIFICATIONS_LATENCY)
       .description("Time from a change to its receiver's acceptance").tags("channel", channel, "type", type)
       .register(registry);
-    Gauge.builder(MeterNames.ALERTS_NOTIFICATIONS_QUEUED, queue, ArrayDeque::size)
+    this.queued = Gauge.builder(MeterNames.ALERTS_NOTIFICATIONS_QUEUED, queue, ArrayDeque::size)
       .description("Notifications waiting per channel").tags("channel", channel, "type", type).register(registry);
-    Gauge.builder(MeterNames.ALERTS_CIRCUIT_STATE, breaker, b -> switch (b.state()) {
+    this.circuit = Gauge.builder(MeterNames.ALERTS_CIRCUIT_STATE, breaker, b -> switch (b.state()) {
         case CLOSED -> 0;
         case HALF_OPEN -> 1;
         case OPEN -> 2;
@@ -130,6 +132,8 @@ final class DeliveryQueue {
       LOG.warn("Channel {}: {} notifications were still queued at shutdown", channel, queue.size());
     }
     breaker.close();
+    registry.remove(queued);
+    registry.remove(circuit);
     return sender.close();
   }
 

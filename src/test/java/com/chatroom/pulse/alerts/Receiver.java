@@ -16,7 +16,8 @@ import java.util.function.Predicate;
 /** A real HTTP server standing in for webhook, Slack, DingTalk and Alertmanager receivers; records every request. */
 final class Receiver {
 
-  record Request(String method, String path, MultiMap params, MultiMap headers, Buffer body, long receivedNanos) {
+  record Request(String method, String path, MultiMap params, MultiMap headers, Buffer body, long receivedNanos,
+                 long receivedAtMs) {
     JsonObject json() {
       return new JsonObject(body);
     }
@@ -53,7 +54,8 @@ final class Receiver {
   Future<Receiver> start() {
     return vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       Request r = new Request(req.method().name(), req.path(), MultiMap.caseInsensitiveMultiMap().addAll(req.params()),
-        MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body, System.nanoTime());
+        MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body, System.nanoTime(),
+        System.currentTimeMillis());
       Answer a = answer.apply(r);
       if (a.status() < 300) {
         requests.add(r);

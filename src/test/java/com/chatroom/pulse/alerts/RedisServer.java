@@ -6,7 +6,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 
-import java.io.File;
 import java.io.IOException;
 
 /** A real, throw-away redis-server on a free loopback port: no persistence, never 6379. */
@@ -24,7 +23,7 @@ final class RedisServer {
     try {
       process = new ProcessBuilder("/usr/bin/redis-server", "--save", "", "--appendonly", "no", "--port",
         String.valueOf(port), "--bind", "127.0.0.1").redirectErrorStream(true)
-        .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "pulse-test-redis-" + port + ".log")).start();
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     } catch (IOException e) {
       return Future.failedFuture(e);
     }

@@ -104,8 +104,14 @@ public final class AlertVerticle extends VerticleBase {
 
     return store.load()
       .onSuccess(this::restore)
-      .recover(e -> Future.failedFuture(new IllegalStateException("cannot read alert state from Redis at "
-        + config.redis().redactedUrl() + ": " + e.getMessage(), e)))
+      .recover(e -> {
+        // Redis down must not keep the node from alerting: start empty; claims and writes retry as it comes back
+        Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
+          .tag("op", "load").register(registry).increment();
+        LOG.error("Cannot read alert state from Redis at {} ({}); starting with none", config.redis().redactedUrl(),
+          e.getMessage());
+        return Future.succeededFuture();
+      })
       .compose(v -> Future.all(List.of(
         consume(Addresses.METRICS_SYSTEM, BusMessages::systemMetrics).completion(),
         consume(Addresses.METRICS_APP, BusMessages::applicationMetrics).completion(),

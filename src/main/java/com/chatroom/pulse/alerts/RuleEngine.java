@@ -40,12 +40,25 @@ final class RuleEngine {
     boolean silenced(Map<String, String> labels, long nowMs);
   }
 
-  private record Slot(Rule rule, Map<String, Series> series) {
+  /**
+   * The rules that read one kind of sample and their series: one row per instance, one column per rule, so a sample
+   * costs one map lookup whatever the number of rules.
+   */
+  private static final class Table {
+    final Rule[] rules;
+    final Map<String, Series[]> rows = new HashMap<>();
+
+    Table(List<Rule> rules) {
+      this.rules = rules.toArray(Rule[]::new);
+    }
   }
 
-  private final List<Slot> systemSlots = new ArrayList<>();
-  private final List<Slot> appSlots = new ArrayList<>();
-  private final Map<String, Slot> byName = new LinkedHashMap<>();
+  private record Column(Table table, int index) {
+  }
+
+  private final Table system;
+  private final Table app;
+  private final Map<String, Column> byName = new LinkedHashMap<>();
   private final AlertsConfig.Flapping flapping;
   private final int maxSeries;
   private final String node;
@@ -54,14 +67,17 @@ final class RuleEngine {
   private final Set<Series> dirty = new LinkedHashSet<>();
   private final List<String> removed = new ArrayList<>();
   private final EventFactory events;
+  private final StateMachine machine;
   private int seriesCount;
 
   RuleEngine(List<Rule> rules, AlertsConfig.Flapping flapping, int maxSeries, String node, SilenceCheck silences,
              Listener listener) {
-    for (Rule rule : rules) {
-      Slot slot = new Slot(rule, new HashMap<>());
-      (rule.metric.system() ? systemSlots : appSlots).add(slot);
-      byName.put(rule.name, slot);
+    this.system = new Table(rules.stream().filter(r -> r.metric.system()).toList());
+    this.app = new Table(rules.stream().filter(r -> !r.metric.system()).toList());
+    for (Table table : List.of(system, app)) {
+      for (int i = 0; i < table.rules.length; i++) {
+        byName.put(table.rules[i].name, new Column(table, i));
+      }
     }
     this.flapping = flapping;
     this.maxSeries = maxSeries;
@@ -69,6 +85,7 @@ final class RuleEngine {
     this.silences = silences;
     this.listener = listener;
     this.events = new EventFactory(node, listener::onTemplateError);
+    this.machine = new StateMachine(flapping, dirty, this::publish);
   }
 
   String node() {
@@ -77,35 +94,43 @@ final class RuleEngine {
 
   /** Evaluates every rule that reads this kind of sample; changes go to the listener. */
   void onSample(PulseMessage sample, long wallMs) {
-    List<Slot> slots;
+    Table table;
     String instance;
     double timestamp;
     if (sample instanceof SystemMetrics s) {
-      slots = systemSlots;
+      table = system;
       instance = s.instance();
       timestamp = s.timestamp();
     } else if (sample instanceof ApplicationMetrics a) {
-      slots = appSlots;
+      table = app;
       instance = a.instance();
       timestamp = a.timestamp();
     } else {
       return;
     }
+    Rule[] rules = table.rules;
+    if (rules.length == 0) {
+      return;
+    }
     long t = Math.round(timestamp * 1000);
-    for (int i = 0, n = slots.size(); i < n; i++) {
-      Slot slot = slots.get(i);
-      Rule rule = slot.rule();
-      if (!rule.appliesTo(instance)) {
-        continue;
-      }
-      Series s = slot.series().get(instance);
+    Series[] row = table.rows.get(instance);
+    for (int i = 0; i < rules.length; i++) {
+      Rule rule = rules[i];
+      Series s = row == null ? null : row[i];
       if (s == null) {
+        if (!rule.appliesTo(instance)) {
+          continue;
+        }
         if (seriesCount >= maxSeries) {
           listener.onSeriesDropped();
           continue;
         }
+        if (row == null) {
+          row = new Series[rules.length];
+          table.rows.put(instance, row);
+        }
         s = new Series(rule, instance, wallMs);
-        slot.series().put(instance, s);
+        row[i] = s;
         seriesCount++;
       }
       if (t < s.lastSampleMs) {
@@ -118,75 +143,7 @@ final class RuleEngine {
         continue;
       }
       s.lastValue = value;
-      step(rule, s, value, t, wallMs);
-    }
-  }
-
-  private void step(Rule rule, Series s, double value, long t, long wallMs) {
-    switch (s.state) {
-      case INACTIVE, RESOLVED -> {
-        if (rule.fires(value)) {
-          s.activeSinceMs = t;
-          s.clearingSinceMs = -1;
-          s.ackBy = null;
-          s.ackAtMs = -1;
-          if (rule.forMs == 0) {
-            s.firedAtMs = t;
-            transition(s, State.FIRING, "threshold", t, wallMs);
-          } else {
-            transition(s, State.PENDING, "threshold", t, wallMs);
-          }
-        }
-      }
-      case PENDING -> {
-        if (!rule.fires(value)) {
-          transition(s, State.INACTIVE, "condition_gone", t, wallMs);
-        } else if (t - s.activeSinceMs >= rule.forMs) {
-          s.firedAtMs = t;
-          transition(s, State.FIRING, "for_elapsed", t, wallMs);
-        }
-      }
-      case FIRING -> {
-        if (rule.clears(value)) {
-          if (s.clearingSinceMs < 0) {
-            s.clearingSinceMs = t;
-            dirty.add(s);
-          }
-          if (t - s.clearingSinceMs >= rule.clearForMs) {
-            transition(s, State.RESOLVED, "cleared", t, wallMs);
-          }
-        } else if (s.clearingSinceMs >= 0) {
-          s.clearingSinceMs = -1;
-          dirty.add(s);
-        }
-      }
-    }
-    if (s.flapping && t - s.lastChangeMs >= flapping.holdMs()) {
-      s.flapping = false;
-      s.changes.clear();
-      dirty.add(s);
-      publish(s, s.state.wire(), "flapping_ended", t, wallMs);
-    }
-  }
-
-  private void transition(Series s, State to, String reason, long t, long wallMs) {
-    s.state = to;
-    dirty.add(s);
-    if (flapping.enabled() && (to == State.FIRING || to == State.RESOLVED)) {
-      s.changes.addLast(t);
-      while (s.changes.size() > flapping.maxChanges() || t - s.changes.peekFirst() > flapping.windowMs()) {
-        s.changes.removeFirst();
-      }
-      s.lastChangeMs = t;
-      if (!s.flapping && s.changes.size() >= flapping.maxChanges()) {
-        s.flapping = true;
-        s.flapSinceMs = t;
-        publish(s, "flapping", "flapping_started", t, wallMs);
-        return;
-      }
-    }
-    if (!s.flapping) {
-      publish(s, to.wire(), reason, t, wallMs);
+      machine.step(rule, s, value, t, wallMs);
     }
   }
 
@@ -202,30 +159,48 @@ final class RuleEngine {
    * re-checks silences, publishing a flag change for every active alert that became silenced or unsilenced.
    */
   void sweep(long wallMs, long staleAfterMs) {
-    for (Slot slot : byName.values()) {
-      for (Iterator<Series> it = slot.series().values().iterator(); it.hasNext(); ) {
-        Series s = it.next();
-        if (wallMs - s.lastSeenWallMs >= staleAfterMs) {
+    for (Table table : List.of(system, app)) {
+      for (Iterator<Series[]> rows = table.rows.values().iterator(); rows.hasNext(); ) {
+        Series[] row = rows.next();
+        boolean empty = true;
+        for (int i = 0; i < row.length; i++) {
+          Series s = row[i];
+          if (s == null) {
+            continue;
+          }
+          if (wallMs - s.lastSeenWallMs >= staleAfterMs) {
+            forget(s, wallMs);
+            row[i] = null;
+            continue;
+          }
+          empty = false;
           if (s.active()) {
-            s.flapping = false;
-            String state = s.state == State.PENDING ? "inactive" : "resolved";
-            s.state = state.equals("inactive") ? State.INACTIVE : State.RESOLVED;
-            publish(s, state, "no_data", wallMs, wallMs);
+            boolean now = silences.silenced(s.labels, wallMs);
+            if (now != s.silenced) {
+              s.silenced = now;
+              dirty.add(s);
+              listener.onEvent(events.flag(s, now ? "silenced" : "unsilenced", wallMs), s);
+            }
           }
-          it.remove();
-          seriesCount--;
-          dirty.remove(s);
-          removed.add(s.key);
-        } else if (s.active()) {
-          boolean now = silences.silenced(s.labels, wallMs);
-          if (now != s.silenced) {
-            s.silenced = now;
-            dirty.add(s);
-            listener.onEvent(events.flag(s, now ? "silenced" : "unsilenced", wallMs), s);
-          }
+        }
+        if (empty) {
+          rows.remove();
         }
       }
     }
+  }
+
+  /** An instance that went quiet: resolve what it had active ({@code no_data}) and drop its series. */
+  private void forget(Series s, long wallMs) {
+    if (s.active()) {
+      s.flapping = false;
+      boolean pending = s.state == State.PENDING;
+      s.state = pending ? State.INACTIVE : State.RESOLVED;
+      publish(s, pending ? "inactive" : "resolved", "no_data", wallMs, wallMs);
+    }
+    seriesCount--;
+    dirty.remove(s);
+    removed.add(s.key);
   }
 
   /**
@@ -235,10 +210,10 @@ final class RuleEngine {
    * @throws IllegalStateException            if the alert is not firing
    */
   AlertEvent acknowledge(String rule, String instance, String by, long wallMs) {
-    Slot slot = byName.get(rule);
-    Series s = slot == null ? null : slot.series().get(instance);
+    Column column = byName.get(rule);
+    Series s = column == null ? null : find(column, instance);
     if (s == null) {
-      throw new java.util.NoSuchElementException(slot == null ? "no rule named '" + rule + "'"
+      throw new java.util.NoSuchElementException(column == null ? "no rule named '" + rule + "'"
         : "rule '" + rule + "' has no alert for instance '" + instance + "'");
     }
     if (!s.published.equals("firing") && !s.published.equals("flapping")) {
@@ -269,9 +244,20 @@ final class RuleEngine {
   }
 
   void forEachSeries(Consumer<Series> action) {
-    for (Slot slot : byName.values()) {
-      slot.series().values().forEach(action);
+    for (Table table : List.of(system, app)) {
+      for (Series[] row : table.rows.values()) {
+        for (Series s : row) {
+          if (s != null) {
+            action.accept(s);
+          }
+        }
+      }
     }
+  }
+
+  private static Series find(Column column, String instance) {
+    Series[] row = column.table().rows.get(instance);
+    return row == null ? null : row[column.index()];
   }
 
   /** Series changed since the last call (to persist), and keys of series forgotten since. */
@@ -289,15 +275,20 @@ final class RuleEngine {
    * @return false if it was ignored
    */
   boolean restore(io.vertx.core.json.JsonObject json, long wallMs) {
-    Slot slot = byName.get(json.getString("rule", ""));
+    Column column = byName.get(json.getString("rule", ""));
     String instance = json.getString("instance");
-    if (slot == null || instance == null || !slot.rule().appliesTo(instance)
-      || (!slot.series().containsKey(instance) && seriesCount >= maxSeries)) {
+    if (column == null || instance == null) {
       return false;
     }
-    Series s = new Series(slot.rule(), instance, wallMs);
+    Rule rule = column.table().rules[column.index()];
+    boolean known = find(column, instance) != null;
+    if (!rule.appliesTo(instance) || (!known && seriesCount >= maxSeries)) {
+      return false;
+    }
+    Series s = new Series(rule, instance, wallMs);
     s.restore(json, flapping.maxChanges());
-    if (slot.series().put(instance, s) == null) {
+    column.table().rows.computeIfAbsent(instance, k -> new Series[column.table().rules.length])[column.index()] = s;
+    if (!known) {
       seriesCount++;
     }
     return true;

@@ -114,7 +114,9 @@ abstract class Metric {
       String mount = disk.group(1);
       String part = disk.group(2);
       return new Field(true, expr, s -> {
-        for (SystemMetrics.DiskUsage d : ((SystemMetrics) s).disks()) {
+        java.util.List<SystemMetrics.DiskUsage> disks = ((SystemMetrics) s).disks();
+        for (int i = 0; i < disks.size(); i++) { // indexed: no iterator per sample
+          SystemMetrics.DiskUsage d = disks.get(i);
           if (d.mount().equals(mount)) {
             return part.equals("usage_percent") ? d.usagePercent() : part.equals("free_gb") ? d.freeGb() : d.totalGb();
           }

@@ -33,6 +33,8 @@ final class RedisAlertStore implements AlertStore {
   static final String SILENCES = "pulse:alerts:silences";
   static final String HISTORY = "pulse:alerts:history";
   static final String DEAD_LETTERS = "pulse:alerts:dead_letters";
+  /** Pending hash writes kept while Redis is away; beyond this, writes for new keys are dropped (and counted). */
+  static final int MAX_PENDING = 200_000;
 
   private final Redis redis;
   private final int historySize;
@@ -95,22 +97,30 @@ final class RedisAlertStore implements AlertStore {
 
   @Override
   public void saveSeries(String key, JsonObject state) {
-    series.put(key, state.encode());
+    pend(series, key, state.encode());
   }
 
   @Override
   public void deleteSeries(String key) {
-    series.put(key, null);
+    pend(series, key, null);
+  }
+
+  private void pend(Map<String, String> pending, String key, String value) {
+    if (pending.size() >= MAX_PENDING && !pending.containsKey(key)) {
+      errors.increment(); // Redis has been away for long: keep memory bounded, lose this write
+      return;
+    }
+    pending.put(key, value);
   }
 
   @Override
   public void saveSilence(String id, JsonObject stored) {
-    silences.put(id, stored.encode());
+    pend(silences, id, stored.encode());
   }
 
   @Override
   public void deleteSilence(String id) {
-    silences.put(id, null);
+    pend(silences, id, null);
   }
 
   @Override

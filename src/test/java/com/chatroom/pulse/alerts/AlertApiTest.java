@@ -130,12 +130,15 @@ class AlertApiTest {
   void silenceThenExpiry(Vertx vertx, VertxTestContext ctx) {
     Receiver receiver = new Receiver(vertx, Edge.freePort());
     List<AlertEvent> events = new CopyOnWriteArrayList<>();
-    long endsAt = System.currentTimeMillis() + 1500;
-    String silence = new JsonObject().put("labels", new JsonObject().put("instance", "pod-a"))
-      .put("ends_at", Instant.ofEpochMilli(endsAt).toString()).put("comment", "deploy").encode();
+    long[] endsAt = new long[1];
     receiver.start()
       .compose(r -> start(vertx, receiver, true))
-      .compose(c -> call(HttpMethod.POST, "/api/alerts/silences", ADMIN_TOKEN, silence))
+      .compose(c -> {
+        endsAt[0] = System.currentTimeMillis() + 2500;
+        String silence = new JsonObject().put("labels", new JsonObject().put("instance", "pod-a"))
+          .put("ends_at", Instant.ofEpochMilli(endsAt[0]).toString()).put("comment", "deploy").encode();
+        return call(HttpMethod.POST, "/api/alerts/silences", ADMIN_TOKEN, silence);
+      })
       .compose(created -> {
         vertx.eventBus().<AlertEvent>consumer(Addresses.ALERTS_EVENTS, m -> events.add(m.body()));
         publish(vertx, cpu("pod-a", 0, 95));
@@ -159,7 +162,7 @@ class AlertApiTest {
         Receiver.Request restored = receiver.requests.get(1);
         assertThat(restored.json().getJsonArray("alerts").getJsonObject(0).getJsonObject("labels").getString("instance"))
           .isEqualTo("pod-a");
-        assertThat(restored.receivedAtMs()).isGreaterThanOrEqualTo(endsAt);
+        assertThat(restored.receivedAtMs()).isGreaterThanOrEqualTo(endsAt[0]);
         assertThat(events).filteredOn(e -> e.instance().equals("pod-a")).extracting(AlertEvent::reason)
           .containsExactly("threshold", "unsilenced");
         assertThat(receiver.requests).hasSize(2);

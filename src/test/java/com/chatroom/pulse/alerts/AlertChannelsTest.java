@@ -60,7 +60,7 @@ class AlertChannelsTest {
 
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
-  @DisplayName("webhook (Alertmanager v4), Slack, DingTalk (signed), Alertmanager v2 and email each get firing then resolved, once")
+  @DisplayName("webhook (Alertmanager v4), Slack, DingTalk (signed), Alertmanager v2 and email each get firing then resolved, once, as routed")
   void everyChannel(Vertx vertx, VertxTestContext ctx) throws Exception {
     Receiver receiver = new Receiver(vertx, Edge.freePort());
     JsonObject email = new JsonObject().put("name", "ops-mail").put("type", "email").put("repeat_interval", 0)
@@ -72,7 +72,10 @@ class AlertChannelsTest {
         .add(AlertTestKit.channel("ops-slack", "slack", receiver.url("/slack")))
         .add(AlertTestKit.channel("ops-dingtalk", "dingtalk", receiver.url("/dingtalk?access_token=tok")).put("secret", SECRET))
         .add(AlertTestKit.channel("ops-am", "alertmanager", receiver.url("/am")))
-        .add(email))
+        .add(email)
+        .add(AlertTestKit.channel("warnings-only", "webhook", receiver.url("/warn")).put("severities", new JsonArray().add("warning")))
+        .add(AlertTestKit.channel("db-team", "webhook", receiver.url("/db")).put("match", new JsonObject().put("team", "db")))
+        .add(AlertTestKit.channel("no-resolved", "webhook", receiver.url("/nores")).put("send_resolved", false)))
       .put("external_url", "http://pulse.example:8888");
     List<AlertEvent> events = new CopyOnWriteArrayList<>();
     vertx.eventBus().<AlertEvent>consumer(Addresses.ALERTS_EVENTS, m -> events.add(m.body()));
@@ -87,7 +90,7 @@ class AlertChannelsTest {
       .compose(id -> {
         publish(vertx, cpu("pod-a", 0, 95));
         publish(vertx, cpu("pod-a", 2, 96)); // completes the 2 s 'for'
-        return receiver.until(rs -> rs.size() >= 4)
+        return receiver.until(rs -> rs.size() >= 5)
           .compose(rs -> AlertTestKit.until(vertx, () -> SMTP.getReceivedMessages().length >= 1));
       })
       .compose(v -> {
@@ -146,8 +149,9 @@ class AlertChannelsTest {
             .contains("Status:    firing").contains("Instance:  pod-a").contains("Value:     96");
         });
         publish(vertx, cpu("pod-a", 3, 50)); // below the clear threshold; clear_for 0
-        return receiver.until(rs -> rs.size() >= 8)
-          .compose(rs -> AlertTestKit.until(vertx, () -> SMTP.getReceivedMessages().length >= 2));
+        return receiver.until(rs -> rs.size() >= 9)
+          .compose(rs -> AlertTestKit.until(vertx, () -> SMTP.getReceivedMessages().length >= 2))
+          .compose(done -> AlertDeliveryTest.idle(vertx));
       })
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         assertThat(events).extracting(AlertEvent::state).containsExactly("pending", "firing", "resolved");
@@ -163,7 +167,11 @@ class AlertChannelsTest {
         assertThat(receiver.on("/am/api/v2/alerts").get(1).jsonArray().getJsonObject(0).getString("endsAt"))
           .isEqualTo(rfc(BASE + 3));
         assertThat(SMTP.getReceivedMessages()[1].getSubject()).isEqualTo("[RESOLVED] cpu_high on pod-a (critical)");
-        assertThat(receiver.requests).hasSize(8);
+        // routing: a severity and a label filter kept the alert out; send_resolved: false got the firing only
+        assertThat(receiver.on("/warn")).isEmpty();
+        assertThat(receiver.on("/db")).isEmpty();
+        assertThat(receiver.on("/nores")).extracting(r -> r.json().getString("status")).containsExactly("firing");
+        assertThat(receiver.requests).hasSize(9);
         ctx.completeNow();
       })));
   }

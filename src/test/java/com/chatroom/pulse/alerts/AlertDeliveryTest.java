@@ -135,6 +135,50 @@ class AlertDeliveryTest {
 
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a firing alert is repeated every repeat_interval until acknowledged; the resolution still follows")
+  void repeatsUntilAcknowledged(Vertx vertx, VertxTestContext ctx) {
+    Receiver receiver = new Receiver(vertx, Edge.freePort());
+    JsonObject alerts = AlertTestKit.alerts(new JsonArray().add(rules()), new JsonArray()
+      .add(AlertTestKit.channel("hook", "webhook", receiver.url("/hook")).put("repeat_interval", "1s")));
+    double now = System.currentTimeMillis() / 1000d - BASE; // sample time = wall time: repeats count from it
+    long firedAt = Math.round((BASE + now) * 1000);
+    String firing = "cpu_high/pod-a/firing/" + firedAt;
+    receiver.start()
+      .compose(r -> AlertTestKit.deploy(vertx, AlertTestKit.config("node-1", alerts, null)))
+      .compose(id -> {
+        publish(vertx, cpu("pod-a", now, 95));
+        return receiver.until(rs -> rs.size() >= 3);
+      })
+      .compose(rs -> vertx.eventBus().<JsonObject>request(AlertApi.ADDRESS, new JsonObject().put("op", "ack")
+        .put("rule", "cpu_high").put("instance", "pod-a").put("by", "bob")))
+      .compose(acked -> {
+        ctx.verify(() -> assertThat(acked.body().getBoolean("acknowledged")).isTrue());
+        return idle(vertx); // a repeat queued just before the acknowledgement still goes out
+      })
+      .compose(idle -> {
+        int seen = receiver.requests.size();
+        // the absence of repeats can only be shown over time: wait past two more intervals on a Vert.x timer
+        return Future.<Void>future(p -> vertx.setTimer(2200, id -> p.complete())).map(seen);
+      })
+      .compose(seen -> {
+        ctx.verify(() -> assertThat(receiver.requests).hasSize(seen));
+        publish(vertx, cpu("pod-a", now + 5, 10));
+        return receiver.until(rs -> rs.size() > seen);
+      })
+      .onComplete(ctx.succeeding(rs -> ctx.verify(() -> {
+        List<String> keys = rs.stream().map(r -> r.headers().get("Idempotency-Key")).toList();
+        assertThat(keys.subList(0, 3)).containsExactly(firing, firing + "/repeat/1", firing + "/repeat/2");
+        for (int i = 1; i < keys.size() - 1; i++) {
+          assertThat(keys.get(i)).isEqualTo(firing + "/repeat/" + i);
+          assertThat(rs.get(i).json().getString("status")).isEqualTo("firing");
+        }
+        assertThat(keys.get(keys.size() - 1)).isEqualTo("cpu_high/pod-a/resolved/" + firedAt);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
   @DisplayName("a full channel queue dead-letters the overflow instead of growing, and evaluation goes on")
   void boundedQueue(Vertx vertx, VertxTestContext ctx) {
     int closedPort = Edge.freePort();

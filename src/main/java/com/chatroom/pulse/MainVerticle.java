@@ -1,5 +1,6 @@
 package com.chatroom.pulse;
 
+import com.chatroom.pulse.alerts.AlertVerticle;
 import com.chatroom.pulse.bus.PulseMessageCodec;
 import com.chatroom.pulse.config.ConfigLoader;
 import com.chatroom.pulse.config.PulseConfig;
@@ -16,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads the configuration and deploys the node: the stream relay and the edge first, then the sampler, so the
- * first sample already has somewhere to go. It does nothing else.
+ * Loads the configuration and deploys the node: the alert manager first (a bad rule stops start-up before a port is
+ * bound), then the stream relay and the edge, then the sampler, so the first sample already has somewhere to go.
+ * It does nothing else.
  */
 public final class MainVerticle extends VerticleBase {
 
@@ -31,6 +33,13 @@ public final class MainVerticle extends VerticleBase {
 
   private Future<?> deployAll(PulseConfig config) {
     labelLogs(config.instanceId());
+    return (config.alerts().enabled()
+      ? vertx.deployVerticle(() -> new AlertVerticle(config), new DeploymentOptions())
+      : Future.succeededFuture("alerts disabled"))
+      .compose(alerts -> deployPipeline(config));
+  }
+
+  private Future<?> deployPipeline(PulseConfig config) {
     Future<String> stream = vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions());
     Future<String> history = vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions());
     Future<String> edge = vertx.deployVerticle(() -> new HttpVerticle(config),
@@ -43,10 +52,11 @@ public final class MainVerticle extends VerticleBase {
       .onSuccess(v -> {
         NodeStatus status = NodeStatus.of(vertx);
         status.markDeployed();
-        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, sampler {}, clustered {}",
+        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, sampler {}, alerts {}, clustered {}",
           config.instanceId(), config.http().host(), status.httpPort(), config.http().instances(),
           config.redis().enabled() ? "Redis" : "memory",
-          config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off", vertx.isClustered());
+          config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off",
+          config.alerts().enabled() ? config.alerts().rules().size() + " rules" : "off", vertx.isClustered());
       });
   }
 

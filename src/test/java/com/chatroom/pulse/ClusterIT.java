@@ -30,6 +30,8 @@ class ClusterIT {
 
   private final List<JarProcess> nodes = new java.util.ArrayList<>();
   private RedisServer redis;
+  /** Unique per run, so a stray node from another run never joins this cluster. */
+  private final String clusterName = "pulse-it-" + java.util.UUID.randomUUID();
   private HttpClient http;
   private WebSocketClient ws;
 
@@ -50,7 +52,7 @@ class ClusterIT {
     env.put("SAMPLER_INTERVAL_MS", "250");
     env.put("CLUSTER", "true");
     env.put("CLUSTER_HOST", "127.0.0.1");
-    env.put("CLUSTER_NAME", "pulse-it-" + hzPort);
+    env.put("CLUSTER_NAME", clusterName);
     env.put("CLUSTER_PORT", Integer.toString(hzPort));
     env.put("CLUSTER_BUS_PORT", Integer.toString(busPort));
     env.put("CLUSTER_MEMBERS", members);

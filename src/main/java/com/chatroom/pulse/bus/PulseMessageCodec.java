@@ -47,6 +47,7 @@ public final class PulseMessageCodec implements MessageCodec<PulseMessage, Pulse
       case SystemMetrics.KIND -> SystemMetrics.fromJson(json);
       case ApplicationMetrics.KIND -> ApplicationMetrics.fromJson(json);
       case StreamFrame.KIND -> StreamFrame.fromJson(json);
+      case AlertEvent.KIND -> AlertEvent.fromJson(json);
       default -> throw new InvalidMessageException("$", InvalidMessageException.Reason.UNSUPPORTED_BODY,
         "unknown message kind '" + kind + "' from a cluster peer");
     };

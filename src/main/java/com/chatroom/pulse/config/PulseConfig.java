@@ -14,10 +14,10 @@ import java.util.Set;
  * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
  */
 public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream,
-                          HistoryConfig history) {
+                          HistoryConfig history, AlertsConfig alerts) {
 
   /** Top-level keys of the config document. */
-  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "history");
+  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "history", "alerts");
 
   /**
    * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
@@ -35,7 +35,9 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
     Map.entry("SAMPLER_INTERVAL_MS", "sampler.interval_ms"),
     Map.entry("SAMPLER_MOUNTS", "sampler.mounts"),
     Map.entry("STREAM_MAX_SUBSCRIBERS", "stream.max_subscribers"),
-    Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"));
+    Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"),
+    Map.entry("ALERTS_ENABLED", "alerts.enabled"),
+    Map.entry("ALERTS_EXTERNAL_URL", "alerts.external_url"));
 
   /**
    * Reads and validates a merged config document (sections only; overrides already applied).
@@ -61,7 +63,8 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
       RedisConfig.read(ConfigReader.section(document, "redis", "")),
       SamplerConfig.read(ConfigReader.section(document, "sampler", "")),
       StreamConfig.read(ConfigReader.section(document, "stream", "")),
-      HistoryConfig.read(ConfigReader.section(document, "history", "")));
+      HistoryConfig.read(ConfigReader.section(document, "history", "")),
+      AlertsConfig.read(ConfigReader.section(document, "alerts", "")));
   }
 
   private static String hostName() {

@@ -1,5 +1,6 @@
 package com.chatroom.pulse.http;
 
+import com.chatroom.pulse.alerts.AlertRoutes;
 import com.chatroom.pulse.bus.SystemMetrics;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryRoutes;
@@ -23,7 +24,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 /**
  * The edge: deployed once per event loop, all instances sharing one server on {@code http.port}. Each instance owns
  * the connections it accepts, including their WebSockets, so every write to a socket happens on that socket's own
- * event loop. Routes: {@code /}, {@code /api/*}, {@code /metrics}, {@code /metrics/stream}, {@code /health/*}.
+ * event loop. Routes: {@code /}, {@code /api/*} (alerts: see {@link AlertRoutes}), {@code /metrics}, {@code /metrics/stream},
+ * {@code /health/*}.
  */
 public final class HttpVerticle extends VerticleBase {
 
@@ -45,6 +47,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics/stream").handler(stream::handle);
     router.get("/api/metrics/current").handler(this::currentMetrics);
     HistoryRoutes.mount(router, vertx, config);
+    AlertRoutes.mount(router, vertx, config);
     router.route("/api/*").handler(ctx -> ctx.fail(404));
     router.route().method(io.vertx.core.http.HttpMethod.GET).handler(StaticHandler.create("webroot"));
     router.route().failureHandler(Failures::handle);

@@ -46,6 +46,25 @@ public final class MeterNames {
   public static final String HISTORY_DEGRADED = "pulse.history.degraded";
   public static final String HISTORY_TREND = "pulse.history.trend.slope.per.hour";
   public static final String HISTORY_FORECAST = "pulse.history.forecast.full.hours";
+  // alerts: evaluation
+  public static final String ALERTS_SAMPLES = "pulse.alerts.samples";
+  public static final String ALERTS_EVALUATION = "pulse.alerts.evaluation.duration";
+  public static final String ALERTS_CHANGES = "pulse.alerts.changes";
+  public static final String ALERTS_ACTIVE = "pulse.alerts.active";
+  public static final String ALERTS_TEMPLATE_ERRORS = "pulse.alerts.template.errors";
+  public static final String ALERTS_SERIES_DROPPED = "pulse.alerts.series.dropped";
+  public static final String ALERTS_STORE_ERRORS = "pulse.alerts.store.errors";
+
+  // alerts: notifications, per channel
+  public static final String ALERTS_NOTIFICATIONS_SENT = "pulse.alerts.notifications.sent";
+  public static final String ALERTS_NOTIFICATIONS_FAILED = "pulse.alerts.notifications.failed";
+  public static final String ALERTS_NOTIFICATIONS_RETRIES = "pulse.alerts.notifications.retries";
+  public static final String ALERTS_NOTIFICATIONS_DEAD = "pulse.alerts.notifications.dead.letters";
+  public static final String ALERTS_NOTIFICATIONS_DEDUPLICATED = "pulse.alerts.notifications.deduplicated";
+  public static final String ALERTS_NOTIFICATIONS_SUPPRESSED = "pulse.alerts.notifications.suppressed";
+  public static final String ALERTS_NOTIFICATIONS_QUEUED = "pulse.alerts.notifications.queued";
+  public static final String ALERTS_NOTIFICATIONS_LATENCY = "pulse.alerts.notifications.latency";
+  public static final String ALERTS_CIRCUIT_STATE = "pulse.alerts.circuit.state";
 
   private MeterNames() {
   }

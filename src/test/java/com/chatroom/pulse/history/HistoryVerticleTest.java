@@ -166,13 +166,12 @@ class HistoryVerticleTest {
         return until(vertx, uri, r -> r.containsKey("points") && rawCount(r) == past.size());
       })
       .compose(v -> {
-        // live samples keep coming while the client connects and is backfilled; a late timer catches up in bursts,
-        // so several samples share a millisecond timestamp: the seam must still tell them apart
+        // live samples keep coming while the client connects and is backfilled; timestamps are cut to 20 ms, so
+        // several samples share one (as when a late timer catches up): the seam must still tell them apart
         long[] seq = {41};
         vertx.setPeriodic(3, id -> {
-          double t = System.currentTimeMillis() / 1000d;
-          double ts = seq[0] % 3 == 0 ? Math.floor(t * 100) / 100 : t;
-          vertx.eventBus().publish(Addresses.METRICS_SYSTEM, Samples.at("seam", seq[0], Math.max(ts, now), 1, 1, 1));
+          double ts = Math.max(now, Math.floor(System.currentTimeMillis() / 20d) / 50d);
+          vertx.eventBus().publish(Addresses.METRICS_SYSTEM, Samples.at("seam", seq[0], ts, 1, 1, 1));
           if (++seq[0] > 140) {
             vertx.cancelTimer(id);
             liveDone.complete();

@@ -1,0 +1,262 @@
+package com.chatroom.pulse.alerts;
+
+import com.chatroom.pulse.config.AlertsConfig;
+import com.chatroom.pulse.metrics.MeterNames;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One channel's delivery: a bounded FIFO with one notification in flight, so a receiver sees changes in the order
+ * they happened. Each notification is claimed (see {@link Claims}) before it is sent, retried with exponential
+ * backoff through the channel's circuit breaker, and dead-lettered when attempts run out or the receiver refuses it.
+ * Evaluation only ever calls {@link #offer}, which never waits. Used only on the alert verticle's context.
+ */
+final class DeliveryQueue {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryQueue.class);
+  /** Margin on a lease beyond the time we expect to need it. */
+  private static final long LEASE_MARGIN_MS = 5000;
+  /** How often to ask again about a notification a peer is sending. */
+  private static final long HELD_POLL_MS = 500;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final String channel;
+  private final String type;
+  private final Sender sender;
+  private final Claims claims;
+  private final AlertsConfig.Delivery config;
+  private final Consumer<JsonObject> deadLetters;
+  private final CircuitBreaker breaker;
+  private final ArrayDeque<Notification> queue = new ArrayDeque<>();
+  private final Counter sent;
+  private final Counter failed;
+  private final Counter retries;
+  private final Counter deduplicated;
+  private final Timer latency;
+  private final MeterRegistry registry;
+  private final Gauge queued;
+  private final Gauge circuit;
+  private boolean busy;
+  private boolean closed;
+  private long timer = -1;
+  private long delivered;
+
+  DeliveryQueue(Vertx vertx, String channel, String type, Sender sender, Claims claims, AlertsConfig.Delivery config,
+                Consumer<JsonObject> deadLetters, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.channel = channel;
+    this.type = type;
+    this.sender = sender;
+    this.claims = claims;
+    this.config = config;
+    this.deadLetters = deadLetters;
+    this.registry = registry;
+    this.breaker = CircuitBreaker.create("pulse-alerts-" + channel, vertx, new CircuitBreakerOptions()
+        .setMaxFailures(config.breakerMaxFailures())
+        .setTimeout(config.timeoutMs() + 1000)
+        .setResetTimeout(config.breakerResetMs())
+        .setNotificationAddress(null))
+      .failurePolicy(f -> f.failed() && !(f.cause() instanceof Sender.Rejected));
+    this.sent = counter(MeterNames.ALERTS_NOTIFICATIONS_SENT, "Notifications a receiver accepted");
+    this.failed = counter(MeterNames.ALERTS_NOTIFICATIONS_FAILED, "Delivery attempts that failed");
+    this.retries = counter(MeterNames.ALERTS_NOTIFICATIONS_RETRIES, "Delivery attempts scheduled after a failure");
+    this.deduplicated = counter(MeterNames.ALERTS_NOTIFICATIONS_DEDUPLICATED,
+      "Notifications not sent because this change was already sent (by this node earlier, or a peer)");
+    this.latency = Timer.builder(MeterNames.ALERTS_NOTIFICATIONS_LATENCY)
+      .description("Time from a change to its receiver's acceptance").tags("channel", channel, "type", type)
+      .register(registry);
+    this.queued = Gauge.builder(MeterNames.ALERTS_NOTIFICATIONS_QUEUED, queue, ArrayDeque::size)
+      .description("Notifications waiting per channel").tags("channel", channel, "type", type).register(registry);
+    this.circuit = Gauge.builder(MeterNames.ALERTS_CIRCUIT_STATE, breaker, b -> switch (b.state()) {
+        case CLOSED -> 0;
+        case HALF_OPEN -> 1;
+        case OPEN -> 2;
+      })
+      .description("Channel circuit: 0 closed, 1 half-open, 2 open").tags("channel", channel, "type", type).register(registry);
+  }
+
+  private Counter counter(String name, String description) {
+    return Counter.builder(name).description(description).tags("channel", channel, "type", type).register(registry);
+  }
+
+  /** Queues a notification; when the queue is full it is dead-lettered at once. Never waits. */
+  boolean offer(Notification n) {
+    if (closed) {
+      return false;
+    }
+    if (queue.size() >= config.queueSize()) {
+      deadLetter(n, "queue_full", 0, "the channel's queue holds " + config.queueSize() + " notifications");
+      return false;
+    }
+    queue.addLast(n);
+    pump();
+    return true;
+  }
+
+  /** Queue depth, in-flight flag, circuit state and counts, for the channel status API. */
+  JsonObject status() {
+    return new JsonObject().put("channel", channel).put("type", type).put("queued", queue.size()).put("in_flight", busy)
+      .put("circuit", breaker.state().name().toLowerCase(java.util.Locale.ROOT)).put("delivered", delivered);
+  }
+
+  /** True when nothing waits and nothing is in flight. */
+  boolean idle() {
+    return queue.isEmpty() && !busy;
+  }
+
+  Future<Void> close() {
+    closed = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    if (!queue.isEmpty()) {
+      LOG.warn("Channel {}: {} notifications were still queued at shutdown", channel, queue.size());
+    }
+    breaker.close();
+    registry.remove(queued);
+    registry.remove(circuit);
+    return sender.close();
+  }
+
+  private void pump() {
+    if (busy || closed || queue.isEmpty()) {
+      return;
+    }
+    busy = true;
+    claim(queue.peekFirst(), 1);
+  }
+
+  private String claimKey(Notification n) {
+    return channel + ":" + n.key();
+  }
+
+  private void claim(Notification n, int attempt) {
+    claims.claim(claimKey(n), config.timeoutMs() + LEASE_MARGIN_MS).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed()) {
+        // no shared store: deliver anyway (a possible duplicate beats a lost alert)
+        storeError("claim", ar.cause());
+        attempt(n, attempt);
+        return;
+      }
+      switch (ar.result()) {
+        case ACQUIRED -> attempt(n, attempt);
+        case DONE -> {
+          deduplicated.increment();
+          finish();
+        }
+        case HELD -> later(HELD_POLL_MS, () -> claim(n, attempt));
+      }
+    });
+  }
+
+  private void attempt(Notification n, int attempt) {
+    breaker.<Void>execute(() -> sender.send(n)).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.succeeded()) {
+        sent.increment();
+        delivered++;
+        latency.record(System.nanoTime() - n.queuedNanos(), TimeUnit.NANOSECONDS);
+        claims.markSent(claimKey(n)).onFailure(e -> storeError("mark_sent", e));
+        finish();
+        return;
+      }
+      Throwable cause = ar.cause();
+      if (cause instanceof Sender.Rejected) {
+        failed.increment();
+        deadLetter(n, "rejected", attempt, cause.getMessage());
+        finish();
+      } else if (cause instanceof OpenCircuitException) {
+        // the receiver is known to be down: wait for the circuit to let one attempt through; this costs no attempt
+        holdThen(n, attempt, config.breakerResetMs(), () -> attempt(n, attempt));
+      } else if (attempt >= config.maxAttempts()) {
+        failed.increment();
+        deadLetter(n, "retries_exhausted", attempt, String.valueOf(cause.getMessage()));
+        finish();
+      } else {
+        failed.increment();
+        retries.increment();
+        LOG.debug("Channel {}: attempt {} for {} failed: {}", channel, attempt, n.key(), cause.getMessage());
+        holdThen(n, attempt, backoff(attempt), () -> attempt(n, attempt + 1));
+      }
+    });
+  }
+
+  /** Extends our lease over the wait, then goes on; if a peer took the lease meanwhile, asks again instead. */
+  private void holdThen(Notification n, int attempt, long delayMs, Runnable next) {
+    claims.renew(claimKey(n), delayMs + config.timeoutMs() + LEASE_MARGIN_MS).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed()) {
+        storeError("renew", ar.cause());
+      }
+      boolean lost = ar.succeeded() && !ar.result();
+      later(delayMs, lost ? () -> claim(n, attempt) : next);
+    });
+  }
+
+  /** Exponential: initial × 2^(attempt−1), capped, with ±20 % jitter so replicas and channels do not retry in step. */
+  long backoff(int attempt) {
+    double base = Math.min(config.backoffMaxMs(), config.backoffInitialMs() * Math.pow(2, Math.min(attempt - 1, 30)));
+    return Math.max(1, Math.round(base * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
+  }
+
+  private void deadLetter(Notification n, String reason, int attempts, String error) {
+    Counter.builder(MeterNames.ALERTS_NOTIFICATIONS_DEAD).description("Notifications given up on, per channel and reason")
+      .tags("channel", channel, "type", type, "reason", reason).register(registry).increment();
+    LOG.warn("Channel {}: gave up on {} after {} attempts ({}): {}", channel, n.key(), attempts, reason, error);
+    if (!reason.equals("queue_full")) {
+      claims.markDead(claimKey(n)).onFailure(e -> storeError("mark_dead", e));
+    }
+    deadLetters.accept(new JsonObject().put("channel", channel).put("type", type).put("key", n.key())
+      .put("rule", n.event().rule()).put("instance", n.event().instance()).put("status", n.status())
+      .put("reason", reason).put("attempts", attempts).put("error", error).put("at", Instant.now().toString()));
+  }
+
+  private void storeError(String op, Throwable e) {
+    Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
+      .tag("op", op).register(registry).increment();
+    LOG.warn("Channel {}: claim store {} failed ({}); a claim failure sends anyway, since a duplicate beats a lost alert",
+      channel, op, e.getMessage());
+  }
+
+  private void finish() {
+    queue.pollFirst();
+    busy = false;
+    // on the next turn of the loop: a long run of already-sent notifications must not grow the stack
+    context.runOnContext(v -> pump());
+  }
+
+  private void later(long delayMs, Runnable action) {
+    timer = vertx.setTimer(delayMs, id -> {
+      timer = -1;
+      if (!closed) {
+        action.run();
+      }
+    });
+  }
+}

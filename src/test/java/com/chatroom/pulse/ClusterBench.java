@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -48,18 +47,7 @@ public final class ClusterBench {
   }
 
   private static Map<String, String> env(String instance, int http, int hz, String members, String name, RedisServer redis) {
-    Map<String, String> env = new HashMap<>();
-    env.put("INSTANCE_ID", instance);
-    env.put("HTTP_PORT", Integer.toString(http));
-    env.put("SAMPLER_INTERVAL_MS", "100");
-    env.put("CLUSTER", "true");
-    env.put("CLUSTER_HOST", "127.0.0.1");
-    env.put("CLUSTER_NAME", name);
-    env.put("CLUSTER_PORT", Integer.toString(hz));
-    env.put("CLUSTER_BUS_PORT", Integer.toString(Edge.freePort()));
-    env.put("CLUSTER_MEMBERS", members);
-    env.put("REDIS_URL", redis.url());
-    return env;
+    return ClusterIT.nodeEnv(instance, http, hz, Edge.freePort(), members, name, redis, 100);
   }
 
   private static <T> T await(Future<T> future) throws Exception {

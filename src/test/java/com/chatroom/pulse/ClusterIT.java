@@ -46,10 +46,16 @@ class ClusterIT {
   }
 
   private Map<String, String> env(String instance, int httpPort, int hzPort, int busPort, String members) {
+    return nodeEnv(instance, httpPort, hzPort, busPort, members, clusterName, redis, 250);
+  }
+
+  /** The environment of one loopback cluster node sharing {@code redis}; also used by {@link ClusterBench}. */
+  static Map<String, String> nodeEnv(String instance, int httpPort, int hzPort, int busPort, String members,
+                                     String clusterName, RedisServer redis, int samplerIntervalMs) {
     Map<String, String> env = new HashMap<>();
     env.put("INSTANCE_ID", instance);
     env.put("HTTP_PORT", Integer.toString(httpPort));
-    env.put("SAMPLER_INTERVAL_MS", "250");
+    env.put("SAMPLER_INTERVAL_MS", Integer.toString(samplerIntervalMs));
     env.put("CLUSTER", "true");
     env.put("CLUSTER_HOST", "127.0.0.1");
     env.put("CLUSTER_NAME", clusterName);

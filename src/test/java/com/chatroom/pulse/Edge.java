@@ -1,5 +1,6 @@
 package com.chatroom.pulse;
 
+import com.chatroom.pulse.alerts.AlertVerticle;
 import com.chatroom.pulse.bus.PulseMessageCodec;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryVerticle;
@@ -15,7 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 
-/** Deploys the stream relay, history and the edge (no sampler) on a free port, the way MainVerticle does. */
+/** Deploys the alert manager, stream relay, history and the edge (no sampler) on a free port, as MainVerticle does. */
 public final class Edge {
 
   private Edge() {
@@ -31,14 +32,30 @@ public final class Edge {
 
   /** @param overrides config document merged over {@code instance_id: edge-test, sampler.enabled: false, http.port: free} */
   public static Future<PulseConfig> deploy(Vertx vertx, JsonObject overrides) {
+    PulseConfig config = config(overrides);
+    return deploy(vertx, config, false);
+  }
+
+  /** The whole node but the sampler, the alert manager included, as MainVerticle deploys it. */
+  public static Future<PulseConfig> deployWithAlerts(Vertx vertx, JsonObject overrides) {
+    return deploy(vertx, config(overrides), true);
+  }
+
+  private static PulseConfig config(JsonObject overrides) {
     JsonObject doc = new JsonObject()
       .put("instance_id", "edge-test")
       .put("http", new JsonObject().put("port", freePort()).put("host", "127.0.0.1").put("instances", 2))
       .put("sampler", new JsonObject().put("enabled", false))
       .mergeIn(overrides, true);
-    PulseConfig config = PulseConfig.from(doc);
+    return PulseConfig.from(doc);
+  }
+
+  private static Future<PulseConfig> deploy(Vertx vertx, PulseConfig config, boolean withAlerts) {
     PulseMessageCodec.register(vertx);
-    return vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions())
+    Future<String> alerts = withAlerts && config.alerts().enabled()
+      ? vertx.deployVerticle(() -> new AlertVerticle(config), new DeploymentOptions())
+      : Future.succeededFuture("alerts not deployed");
+    return alerts.compose(a -> vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions()))
       .compose(id -> vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions()))
       .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config),
         new DeploymentOptions().setInstances(config.http().instances())))

@@ -45,6 +45,34 @@ public final class Failures {
     send(ctx, status, code, message);
   }
 
+  /**
+   * A request the HTTP decoder could not read (line or headers too long, malformed): the same JSON error as every
+   * other refusal instead of an empty response, then the connection is closed since its framing is unknown.
+   */
+  static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status;
+    String code;
+    String message;
+    if (cause instanceof io.netty.handler.codec.TooLongFrameException && String.valueOf(cause.getMessage()).contains("line")) {
+      status = 414;
+      code = "uri_too_long";
+      message = "request line longer than the server accepts";
+    } else if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+      status = 431;
+      code = "headers_too_large";
+      message = "request headers larger than the server accepts";
+    } else {
+      status = 400;
+      code = "bad_request";
+      message = "malformed HTTP request";
+    }
+    request.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+      .putHeader("Connection", "close")
+      .end(new JsonObject().put("error", code).put("message", message).encode())
+      .onComplete(x -> request.connection().close());
+  }
+
   public static void send(RoutingContext ctx, int status, String code, String message) {
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
       .end(new JsonObject().put("error", code).put("message", message).encode());

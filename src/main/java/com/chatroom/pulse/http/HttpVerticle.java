@@ -58,7 +58,7 @@ public final class HttpVerticle extends VerticleBase {
       .setMaxWebSocketFrameSize(config.http().maxFrameBytes())
       .setMaxWebSocketMessageSize(config.http().maxFrameBytes());
     return stream.start()
-      .compose(v -> vertx.createHttpServer(options).requestHandler(router)
+      .compose(v -> vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Failures::invalidRequest)
         .listen(config.http().port(), config.http().host()))
       .onSuccess(s -> {
         server = s;

@@ -151,6 +151,7 @@ public final class StreamFanout {
     ws.closeHandler(v -> onClose(sub));
     ws.exceptionHandler(e -> onError(sub, e));
     ws.drainHandler(v -> {
+      reportSuppressedErrors(sub);
       if (sub.backfill != null) {
         pumpBackfill(sub);
       } else {
@@ -321,6 +322,8 @@ public final class StreamFanout {
       reject(sub, e);
       return;
     }
+    // an answer after errors that were held back: say how many first, so the client sees them in order
+    reportSuppressedErrors(sub);
     if (parsed instanceof Subscribe s) {
       subscribe(sub, s);
     } else if (parsed instanceof Ping p) {
@@ -349,10 +352,28 @@ public final class StreamFanout {
     }
   }
 
+  /**
+   * Answers a refused frame. A client that floods faster than it reads its errors does not make the server buffer
+   * them: while its socket is full, errors are counted and reported in one frame when it drains.
+   */
   private void reject(Subscriber sub, StreamError error) {
     count(inboundRejected, error.code, MeterNames.STREAM_INBOUND_REJECTED, "Client frames the stream refused, per reason");
-    if (!sub.ws.writeQueueFull()) {
+    if (sub.ws.isClosed()) {
+      return;
+    }
+    if (sub.ws.writeQueueFull()) {
+      sub.suppressedErrors++;
+    } else {
       sub.ws.writeTextMessage(error.toJson().encode());
+    }
+  }
+
+  private static void reportSuppressedErrors(Subscriber sub) {
+    if (sub.suppressedErrors > 0 && !sub.ws.isClosed()) {
+      sub.ws.writeTextMessage(new JsonObject().put("type", "error").put("code", "errors_suppressed")
+        .put("count", sub.suppressedErrors)
+        .put("message", sub.suppressedErrors + " error frames were not sent: your connection could not take them").encode());
+      sub.suppressedErrors = 0;
     }
   }
 

@@ -26,6 +26,8 @@ final class Subscriber {
   Backfill backfill;
   /** The finished backfill, kept for a short grace period to drop live frames that history already sent. */
   Backfill seam;
+  /** Error frames not written because the socket was full; reported in one frame when it drains. */
+  long suppressedErrors;
   /** Set once the subscriber is being closed for abuse: nothing it sends is read any more. */
   boolean closing;
   int violations;

@@ -55,6 +55,10 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, Failures::handle);
 
     HttpServerOptions options = new HttpServerOptions()
+      // no permessage-deflate: browsers always offer it, and it would compress every shared frame once per subscriber
+      // (measured at 10,000 subscribers: 55.6 µs instead of 11.5 µs of CPU per delivery and 1.9 GiB of RSS)
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false)
       .setMaxWebSocketFrameSize(config.http().maxFrameBytes())
       .setMaxWebSocketMessageSize(config.http().maxFrameBytes());
     return stream.start()

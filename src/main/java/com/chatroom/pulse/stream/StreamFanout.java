@@ -87,8 +87,11 @@ public final class StreamFanout {
     this.nodeSubscribers = ((NodeCount) vertx.sharedData().getLocalMap(COUNT_MAP)
       .computeIfAbsent("subscribers", k -> new NodeCount(new AtomicInteger()))).value();
     this.registry = Meters.registry(vertx);
-    Gauge.builder(MeterNames.STREAM_SUBSCRIBERS, nodeSubscribers, AtomicInteger::get)
-      .description("WebSocket subscribers of /metrics/stream on this node").register(registry);
+    if (registry.find(MeterNames.STREAM_SUBSCRIBERS).gauge() == null) {
+      // one gauge per node over the shared count, not one registration attempt per edge instance
+      Gauge.builder(MeterNames.STREAM_SUBSCRIBERS, nodeSubscribers, AtomicInteger::get)
+        .description("WebSocket subscribers of /metrics/stream on this node").register(registry);
+    }
     framesSent = Counter.builder(MeterNames.STREAM_FRAMES_SENT)
       .description("Frames written to stream subscribers").register(registry);
     framesSkipped = Counter.builder(MeterNames.STREAM_FRAMES_SKIPPED)
@@ -163,7 +166,7 @@ public final class StreamFanout {
       "binary frames are not supported: send JSON text frames")));
     sub.filter(connect.filter().streams(), connect.filter().instances());
     ws.writeTextMessage(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
-      .put("streams", new JsonArray(Streams.ALL)).put("server_time", now())
+      .put("streams", new JsonArray(Streams.ALL)).put("server_time", serverTime())
       .put("backfill_since", connect.since()).encode());
     if (connect.since() == null) {
       sendSnapshot(sub, s -> false);
@@ -328,7 +331,7 @@ public final class StreamFanout {
       subscribe(sub, s);
     } else if (parsed instanceof Ping p) {
       sub.ws.writeTextMessage(new JsonObject().put("type", "pong").put("id", p.id())
-        .put("server_time", System.currentTimeMillis() / 1000d).encode());
+        .put("server_time", serverTime()).encode());
     }
   }
 
@@ -393,6 +396,11 @@ public final class StreamFanout {
 
   private static double now() {
     return System.currentTimeMillis() / 1000d;
+  }
+
+  /** Epoch seconds written plainly, like every sample's timestamp ("1795682253.871", never "1.795682253871E9"). */
+  private static java.math.BigDecimal serverTime() {
+    return java.math.BigDecimal.valueOf(System.currentTimeMillis(), 3);
   }
 
   private static String key(String stream, String instance) {

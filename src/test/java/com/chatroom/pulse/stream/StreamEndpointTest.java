@@ -307,6 +307,19 @@ class StreamEndpointTest {
 
   @Test
   @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a client offering permessage-deflate (as every browser does) gets uncompressed frames")
+  void noCompression(Vertx vertx, VertxTestContext ctx) {
+    slowClient = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions().setTryUsePerMessageCompression(true));
+    start(vertx, new JsonObject())
+      .compose(port -> WsClient.connect(slowClient, port, null))
+      .onComplete(ctx.succeeding(client -> ctx.verify(() -> {
+        assertThat(client.ws.headers().get("Sec-WebSocket-Extensions")).as("negotiated extensions").isNull();
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
   @DisplayName("a plain GET on the WebSocket path answers 400 with a JSON error")
   void plainGet(Vertx vertx, VertxTestContext ctx) {
     start(vertx, new JsonObject())

@@ -1,6 +1,7 @@
 package com.chatroom.pulse;
 
 import com.chatroom.pulse.bus.PulseMessageCodec;
+import com.chatroom.pulse.chat.ChatRoomsVerticle;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
@@ -15,7 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 
-/** Deploys the stream relay, history and the edge (no sampler) on a free port, the way MainVerticle does. */
+/** Deploys the stream relay, history, the chat room registry and the edge (no sampler) on a free port, the way MainVerticle does. */
 public final class Edge {
 
   private Edge() {
@@ -40,6 +41,7 @@ public final class Edge {
     PulseMessageCodec.register(vertx);
     return vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions())
       .compose(id -> vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions()))
+      .compose(id -> vertx.deployVerticle(() -> new ChatRoomsVerticle(config), new DeploymentOptions()))
       .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config),
         new DeploymentOptions().setInstances(config.http().instances())))
       .map(id -> {

@@ -155,11 +155,16 @@ public final class ChatRoomsVerticle extends VerticleBase {
       schedulePresence(room);
     }
     if (room.localConnections == 0) {
-      // the last member here left: announce it now, then drop the room's subscription
-      flushPresence(room);
+      // the last member here left: drop the room's subscription, then tell the other nodes (none here is listening)
       vertx.cancelTimer(room.gapTimer);
+      vertx.cancelTimer(room.presenceTimer);
       rooms.remove(room.name);
-      room.consumer.unregister();
+      ChatPresence last = presenceBatch(room);
+      room.consumer.unregister().onComplete(v -> {
+        if (last != null && vertx.isClustered()) {
+          vertx.eventBus().publish(Addresses.chatRoom(room.name), last);
+        }
+      });
     }
   }
 
@@ -275,24 +280,28 @@ public final class ChatRoomsVerticle extends VerticleBase {
 
   private void schedulePresence(Room room) {
     if (room.presenceTimer < 0 && (!room.joinedBatch.isEmpty() || !room.leftBatch.isEmpty())) {
-      room.presenceTimer = vertx.setTimer(config.presenceBatchMs(), id -> {
-        room.presenceTimer = -1;
-        flushPresence(room);
-      });
+      room.presenceTimer = vertx.setTimer(config.presenceBatchMs(), id -> flushPresence(room));
     }
   }
 
   private void flushPresence(Room room) {
-    vertx.cancelTimer(room.presenceTimer);
     room.presenceTimer = -1;
+    ChatPresence batch = presenceBatch(room);
+    if (batch != null) {
+      vertx.eventBus().publish(Addresses.chatRoom(room.name), batch);
+    }
+  }
+
+  /** Takes the pending joins and leaves of a room as one batch, or null when there are none. */
+  private ChatPresence presenceBatch(Room room) {
     if (room.joinedBatch.isEmpty() && room.leftBatch.isEmpty()) {
-      return;
+      return null;
     }
     ChatPresence batch = new ChatPresence(room.name, pulse.instanceId(), new ArrayList<>(room.joinedBatch.values()),
       new ArrayList<>(room.leftBatch.values()));
     room.joinedBatch.clear();
     room.leftBatch.clear();
-    vertx.eventBus().publish(Addresses.chatRoom(room.name), batch);
+    return batch;
   }
 
   private void onPresence(Room room, ChatPresence p) {

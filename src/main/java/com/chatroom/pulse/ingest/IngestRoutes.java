@@ -37,10 +37,11 @@ public final class IngestRoutes {
 
   public static void mount(Router router, Vertx vertx, HttpConfig http) {
     IngestRoutes routes = new IngestRoutes(vertx);
+    // vertx-web requires the body handler first on a route; the limit bounds what an unauthenticated client can make us read
     router.post("/api/metrics/app")
+      .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
       .handler(new TokenAuth(vertx, "ingest", http.ingestToken(), "PULSE_INGEST_TOKEN"))
       .handler(routes::checkMediaType)
-      .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
       .handler(routes::ingest)
       .failureHandler(ctx -> {
         if (ctx.statusCode() == 413) {

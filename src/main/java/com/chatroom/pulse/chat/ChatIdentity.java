@@ -63,7 +63,7 @@ final class ChatIdentity {
       checks.addAudience(config.jwtAudience());
     }
     options.setJWTOptions(checks);
-    this.jwt = options.getPubSecKeys().isEmpty() ? null : JWTAuth.create(vertx, options);
+    this.jwt = config.jwtSecret().isEmpty() && config.jwtPublicKey().isEmpty() ? null : JWTAuth.create(vertx, options);
   }
 
   Future<Identity> authenticate(HttpServerRequest request) {

@@ -34,11 +34,11 @@ final class ChatAppMetrics {
   private long lastFanoutCount;
   private volatile ApplicationMetrics latest;
 
-  ChatAppMetrics(ChatNode node, MeterRegistry registry, String instance) {
+  ChatAppMetrics(ChatNode node, MeterRegistry registry, String instance, long startMs) {
     this.node = node;
     this.instance = instance;
-    this.latest = new ApplicationMetrics(System.currentTimeMillis() / 1000d, 0, 0, 0, 0, 0, 0, 0, 0, instance, "chat-gateway");
-    minute.add(new long[] {System.currentTimeMillis(), 0});
+    this.latest = new ApplicationMetrics(startMs / 1000d, 0, 0, 0, 0, 0, 0, 0, 0, instance, "chat-gateway");
+    minute.add(new long[] {startMs, 0});
     Gauge.builder(MeterNames.CHAT_ACTIVE_USERS, node.users, java.util.Map::size)
       .description("Distinct users connected to the chat gateway on this node").register(registry);
     Gauge.builder(MeterNames.CHAT_CONNECTIONS, node.connections, java.util.concurrent.atomic.AtomicInteger::get)
@@ -53,16 +53,22 @@ final class ChatAppMetrics {
       .description("Chat frames written to members' sockets").register(registry);
   }
 
+  private long secondOldest() {
+    var it = minute.iterator();
+    it.next();
+    return it.next()[0];
+  }
+
   void accepted() {
     total++;
   }
 
   ApplicationMetrics sample(long nowMs) {
     minute.addLast(new long[] {nowMs, total});
-    while (minute.size() > 1 && minute.peekFirst()[0] < nowMs - 60_000) {
+    // the baseline is the newest snapshot at least a minute old (in the first minute: zero, taken at start-up)
+    while (minute.size() > 1 && secondOldest() <= nowMs - 60_000) {
       minute.pollFirst();
     }
-    // the oldest snapshot still inside the minute is the baseline (at start-up: zero, taken when the node started)
     long perMinute = total - minute.peekFirst()[1];
     long frames = node.framesReceived.sum();
     long rejected = node.framesRejected.sum();

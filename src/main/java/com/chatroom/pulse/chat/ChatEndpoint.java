@@ -140,7 +140,7 @@ public final class ChatEndpoint {
     long now = System.nanoTime();
     conn.lastInboundNanos = now;
     node.framesReceived.increment();
-    if (!conn.tryTake(ratePerSecond(), config.burst())) {
+    if (!conn.tryTake(ratePerSecond(), burst())) {
       if (now - conn.violationWindowStart > ABUSE_WINDOW_NANOS) {
         conn.violationWindowStart = now;
         conn.violations = 0;
@@ -151,7 +151,7 @@ public final class ChatEndpoint {
         return;
       }
       onFrameRefused(conn, new ChatError("rate_limited", null, "too many messages: at most " + ratePerSecond()
-        + " per second (burst " + config.burst() + "); keep going and you will be disconnected"), null);
+        + " per second (burst " + burst() + "); keep going and you will be disconnected"), null);
       return;
     }
     try {
@@ -169,6 +169,12 @@ public final class ChatEndpoint {
   private double ratePerSecond() {
     double override = node.rateOverride();
     return override > 0 ? Math.min(override, config.messagesPerSecond()) : config.messagesPerSecond();
+  }
+
+  /** While the optimizer tightens the rate, the burst shrinks with it: at most two seconds' worth (at least 1). */
+  private int burst() {
+    double override = node.rateOverride();
+    return override > 0 ? (int) Math.min(config.burst(), Math.max(1, Math.ceil(2 * ratePerSecond()))) : config.burst();
   }
 
   private void onError(ChatConnection conn, Throwable e) {

@@ -76,7 +76,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
     store = pulse.redis().enabled()
       ? new RedisChatStore(Redis.createClient(vertx, pulse.redis().options()), config)
       : new MemoryChatStore(config, rooms::containsKey);
-    metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId());
+    metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId(), System.currentTimeMillis());
     metricsTimer = vertx.setPeriodic(config.metricsIntervalMs(), id -> publishMetrics());
     PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice, rejects);
     LOG.info("Chat rooms started: store {}, history {} per room, identity {}", store.backend(), config.historySize(),

@@ -236,6 +236,7 @@ public final class ChatEndpoint {
   /** Closes every connection with 1001 (going away: reconnect, possibly to another node). */
   public Future<Void> close() {
     vertx.cancelTimer(reaper);
+    rooms.stopping();
     List<Future<Void>> closing = new ArrayList<>();
     for (ChatConnection conn : List.copyOf(connections)) {
       closing.add(conn.ws.close((short) 1001, "server shutting down, reconnect"));

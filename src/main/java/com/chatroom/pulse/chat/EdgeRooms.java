@@ -45,6 +45,8 @@ final class EdgeRooms {
   private final DeliveryOptions commands;
   private final Map<String, List<ChatConnection>> members = new HashMap<>();
   private MessageConsumer<Object> consumer;
+  /** Set when the edge shuts down: the registry goes with it, so closing sockets no longer tell it they left. */
+  private boolean stopping;
 
   EdgeRooms(Vertx vertx, ChatConfig config, String instance, ChatNode node, Consumer<ChatConnection> tooSlow, Consumer<String> refused) {
     this.vertx = vertx;
@@ -59,6 +61,10 @@ final class EdgeRooms {
   Future<Void> start() {
     consumer = vertx.eventBus().localConsumer(Addresses.CHAT_DELIVER, m -> onDeliver((ChatFrame) m.body()));
     return consumer.completion();
+  }
+
+  void stopping() {
+    stopping = true;
   }
 
   Future<Void> stop() {
@@ -173,6 +179,9 @@ final class EdgeRooms {
   void leaveAll(ChatConnection conn) {
     for (String room : List.copyOf(conn.rooms.keySet())) {
       removeMember(conn, room);
+      if (stopping) {
+        continue;
+      }
       ask(new ChatCommands.Leave(room, conn.identity.member())).onFailure(e -> LOG.debug("Leave not acknowledged: {}", e.toString()));
     }
   }

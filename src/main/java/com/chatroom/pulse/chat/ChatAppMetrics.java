@@ -50,7 +50,7 @@ final class ChatAppMetrics {
     Gauge.builder(MeterNames.CHAT_ERROR_RATIO, this, m -> m.latest.errorRate())
       .description("Client frames refused over frames received in the last metrics interval (0-1)").register(registry);
     FunctionCounter.builder(MeterNames.CHAT_DELIVERIES, node.deliveries, java.util.concurrent.atomic.LongAdder::sum)
-      .description("Chat frames written to members' sockets").register(registry);
+      .description("Chat messages written live to members' sockets (presence and history replays not counted)").register(registry);
   }
 
   private long secondOldest() {

@@ -213,7 +213,9 @@ final class EdgeRooms {
         written++;
       }
     }
-    node.deliveries.add(written);
+    if (frame.seq() > 0) {
+      node.deliveries.add(written);
+    }
     if (frame.receivedNanos() > 0) {
       node.fanoutNanos.add(System.nanoTime() - frame.receivedNanos());
       node.fanoutCount.increment();

@@ -89,7 +89,7 @@ class ChatAppMetricsTest {
       }))
       .compose(b -> {
         c[2] = b;
-        return Future.all(join(c[0], "room", null), join(b, "room", null));
+        return Future.all(join(c[0], "room", null), join(c[1], "room", null), join(b, "room", null));
       })
       .compose(x -> {
         for (int i = 1; i <= 10; i++) {

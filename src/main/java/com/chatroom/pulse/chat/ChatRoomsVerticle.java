@@ -43,8 +43,6 @@ import java.util.Map;
 public final class ChatRoomsVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChatRoomsVerticle.class);
-  /** How long a message waits for a missing predecessor before the gap is filled from history. */
-  static final long REORDER_WAIT_MS = 200;
 
   private final PulseConfig pulse;
   private final ChatConfig config;
@@ -55,7 +53,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private BusRejects rejects;
   private Counter accepted;
   private Counter duplicates;
-  private Counter reordered;
+  private RoomOrdering ordering;
   private long metricsTimer;
 
   public ChatRoomsVerticle(PulseConfig pulse) {
@@ -70,12 +68,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
     accepted = Counter.builder(MeterNames.CHAT_MESSAGES).description("Chat messages sequenced on this node").register(registry);
     duplicates = Counter.builder(MeterNames.CHAT_DUPLICATES)
       .description("Chat messages re-sent with an id already sequenced: acknowledged, not delivered again").register(registry);
-    reordered = Counter.builder(MeterNames.CHAT_REORDERED)
-      .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry);
     Gauge.builder(MeterNames.CHAT_ROOMS, rooms, Map::size).description("Rooms with members on this node").register(registry);
     store = pulse.redis().enabled()
       ? new RedisChatStore(Redis.createClient(vertx, pulse.redis().options()), config)
       : new MemoryChatStore(config, rooms::containsKey);
+    ordering = new RoomOrdering(vertx, store, config.historySize(), room -> rooms.get(room.name) == room,
+      Counter.builder(MeterNames.CHAT_REORDERED)
+        .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry));
     metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId(), System.currentTimeMillis());
     metricsTimer = vertx.setPeriodic(config.metricsIntervalMs(), id -> publishMetrics());
     PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice, rejects);
@@ -138,7 +137,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
       .map(history -> {
         if (r.expected < 0) {
           r.expected = history.lastSeq() + 1;
-          drainHeld(r);
+          ordering.drainHeld(r);
         }
         boolean gap = j.since() != null && j.since() < history.firstAvailable() - 1;
         return new Joined(history, gap, r.memberCount(), r.memberList(config.presenceListMax()));
@@ -209,73 +208,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private void onRoomEvent(Room room, Message<Object> message) {
     Object body = message.body();
     if (body instanceof ChatMessage m && m.room().equals(room.name)) {
-      onMessage(room, m);
+      ordering.onMessage(room, m);
     } else if (body instanceof ChatPresence p && p.room().equals(room.name)) {
       onPresence(room, p);
     } else {
       rejects.reject(message, new InvalidMessageException("$", InvalidMessageException.Reason.UNSUPPORTED_BODY,
         "expected a ChatMessage or ChatPresence for room '" + room.name + "', got " + (body == null ? "nothing" : body.getClass().getSimpleName())));
     }
-  }
-
-  private void onMessage(Room room, ChatMessage m) {
-    if (room.expected >= 0 && m.seq() < room.expected) {
-      return; // already handed out (a copy from history filling a gap, or a redelivery)
-    }
-    if (room.expected >= 0 && m.seq() == room.expected) {
-      deliver(room, m);
-      drainHeld(room);
-      return;
-    }
-    room.held.put(m.seq(), m);
-    if (room.expected < 0) {
-      return; // the first join is still reading where the room stands
-    }
-    reordered.increment();
-    if (room.held.size() > Room.MAX_HELD) {
-      fillGap(room);
-    } else if (room.gapTimer < 0) {
-      room.gapTimer = vertx.setTimer(REORDER_WAIT_MS, id -> {
-        room.gapTimer = -1;
-        fillGap(room);
-      });
-    }
-  }
-
-  /** The missing messages did not come live: read them from history; what history no longer has is skipped. */
-  private void fillGap(Room room) {
-    if (room.held.isEmpty() || rooms.get(room.name) != room) {
-      return;
-    }
-    long upTo = room.held.firstKey();
-    store.since(room.name, room.expected - 1, (int) Math.min(config.historySize(), upTo - room.expected)).onComplete(ar -> {
-      if (ar.succeeded()) {
-        ar.result().messages().stream().filter(m -> m.seq() >= room.expected && m.seq() < upTo).forEach(m -> deliver(room, m));
-      }
-      if (!room.held.isEmpty() && room.held.firstKey() > room.expected) {
-        LOG.warn("Room {}: messages {}..{} never arrived and are not in history; skipping them", room.name, room.expected, room.held.firstKey() - 1);
-        room.expected = room.held.firstKey();
-      }
-      drainHeld(room);
-    });
-  }
-
-  private void drainHeld(Room room) {
-    while (!room.held.isEmpty() && room.held.firstKey() <= room.expected) {
-      ChatMessage next = room.held.pollFirstEntry().getValue();
-      if (next.seq() == room.expected) {
-        deliver(room, next);
-      }
-    }
-    if (room.held.isEmpty() && room.gapTimer >= 0) {
-      vertx.cancelTimer(room.gapTimer);
-      room.gapTimer = -1;
-    }
-  }
-
-  private void deliver(Room room, ChatMessage m) {
-    room.expected = m.seq() + 1;
-    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, m.seq(), m.toFrame().toBuffer(), m.receivedNanos()), local);
   }
 
   private void schedulePresence(Room room) {

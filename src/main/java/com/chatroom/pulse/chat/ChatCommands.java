@@ -1,7 +1,7 @@
 package com.chatroom.pulse.chat;
 
 import com.chatroom.pulse.bus.ChatPresence.Member;
-import io.vertx.core.buffer.Buffer;
+import io.netty.buffer.ByteBuf;
 
 import java.util.List;
 
@@ -37,8 +37,9 @@ final class ChatCommands {
    * A room event serialized once per node, for every edge instance to write to its members of {@code room}.
    *
    * @param seq           the message sequence number, or 0 for presence frames (never held back or filtered)
+   * @param wire          the complete WebSocket frame ({@link ChatWire#textFrame}), shared by every writer
    * @param receivedNanos edge receive time on this node, 0 when the message came from another node
    */
-  record ChatFrame(String room, long seq, Buffer payload, long receivedNanos) {
+  record ChatFrame(String room, long seq, ByteBuf wire, long receivedNanos) {
   }
 }

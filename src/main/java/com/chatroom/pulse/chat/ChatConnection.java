@@ -2,6 +2,7 @@ package com.chatroom.pulse.chat;
 
 import com.chatroom.pulse.chat.ChatCommands.ChatFrame;
 import com.chatroom.pulse.chat.ChatIdentity.Identity;
+import io.netty.channel.Channel;
 import io.vertx.core.http.ServerWebSocket;
 
 import java.util.ArrayList;
@@ -11,7 +12,8 @@ import java.util.Map;
 
 /**
  * One chat WebSocket and its state, touched only on the event loop of the edge instance that accepted it.
- * A room maps to {@code null} once live, or to the frames held while the join's history is still on its way.
+ * Per room: the frames held while the join's history is still on its way (null once live), and the newest sequence
+ * number written, so a message that reaches the edge both in the join's history and live is written once.
  */
 final class ChatConnection {
 
@@ -19,9 +21,11 @@ final class ChatConnection {
   static final int MAX_HELD = 10_000;
 
   final ServerWebSocket ws;
+  /** The socket's Netty channel, where chat frames are written (see {@link ChatWire}). */
+  final Channel channel;
   final Identity identity;
   final String ip;
-  final Map<String, List<ChatFrame>> rooms = new HashMap<>();
+  final Map<String, Membership> rooms = new HashMap<>();
   long lastInboundNanos = System.nanoTime();
   /** Set once a close has been decided: nothing more is read or written. */
   boolean closing;
@@ -30,8 +34,9 @@ final class ChatConnection {
   private double tokens;
   private long lastRefill = System.nanoTime();
 
-  ChatConnection(ServerWebSocket ws, Identity identity, String ip, int burst) {
+  ChatConnection(ServerWebSocket ws, Channel channel, Identity identity, String ip, int burst) {
     this.ws = ws;
+    this.channel = channel;
     this.identity = identity;
     this.ip = ip;
     this.tokens = burst;
@@ -49,21 +54,20 @@ final class ChatConnection {
     return false;
   }
 
-  boolean joining(String room) {
-    return rooms.get(room) != null;
-  }
+  /** This connection in one room. */
+  static final class Membership {
+    /** Live frames held while joining; null once live. */
+    List<ChatFrame> held = new ArrayList<>();
+    /** The newest message sequence number written to the client in this room. */
+    long lastSeq;
 
-  void startJoining(String room) {
-    rooms.put(room, new ArrayList<>());
-  }
-
-  /** @return false when the held frames would exceed {@link #MAX_HELD} */
-  boolean hold(ChatFrame frame) {
-    List<ChatFrame> held = rooms.get(frame.room());
-    if (held.size() >= MAX_HELD) {
-      return false;
+    /** @return false when the held frames would exceed {@link #MAX_HELD} */
+    boolean hold(ChatFrame frame) {
+      if (held.size() >= MAX_HELD) {
+        return false;
+      }
+      held.add(frame);
+      return true;
     }
-    held.add(frame);
-    return true;
   }
 }

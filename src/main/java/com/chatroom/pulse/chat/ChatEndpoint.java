@@ -89,8 +89,9 @@ public final class ChatEndpoint {
         refuse(ctx, r.status, r.code, r.getMessage(), r.code);
         return;
       }
+      io.netty.channel.Channel channel = ChatWire.channel(ctx.request());
       ctx.request().toWebSocket()
-        .onSuccess(ws -> onOpen(ws, ar.result()))
+        .onSuccess(ws -> onOpen(ws, channel, ar.result()))
         .onFailure(e -> LOG.debug("Chat handshake failed: {}", e.toString()));
     });
   }
@@ -101,7 +102,7 @@ public final class ChatEndpoint {
       .end(new JsonObject().put("error", code).put("message", message).encode());
   }
 
-  private void onOpen(ServerWebSocket ws, Identity identity) {
+  private void onOpen(ServerWebSocket ws, io.netty.channel.Channel channel, Identity identity) {
     String ip = ws.remoteAddress() == null ? "unknown" : ws.remoteAddress().hostAddress();
     int override = node.connectionCap.get();
     int cap = override > 0 ? Math.min(override, config.maxConnections()) : config.maxConnections();
@@ -120,7 +121,7 @@ public final class ChatEndpoint {
     }
     ChatNode.increment(node.users, identity.member().id());
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
-    ChatConnection conn = new ChatConnection(ws, identity, ip, config.burst());
+    ChatConnection conn = new ChatConnection(ws, channel, identity, ip, config.burst());
     connections.add(conn);
     ws.closeHandler(v -> onClose(conn));
     ws.exceptionHandler(e -> onError(conn, e));

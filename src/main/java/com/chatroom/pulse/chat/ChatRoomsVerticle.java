@@ -254,7 +254,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
     if (members != null) {
       frame.put("members", new ChatPresence(room.name, "", members, List.of()).toJson().getJsonArray("joined"));
     }
-    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, frame.toBuffer(), 0), local);
+    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, ChatWire.textFrame(frame.toBuffer()), 0), local);
   }
 
   private void publishMetrics() {

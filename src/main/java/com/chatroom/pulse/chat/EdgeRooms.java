@@ -11,7 +11,7 @@ import com.chatroom.pulse.chat.ChatFrames.Leave;
 import com.chatroom.pulse.chat.ChatFrames.Ping;
 import com.chatroom.pulse.chat.ChatFrames.Send;
 import com.chatroom.pulse.config.ChatConfig;
-import com.chatroom.pulse.stream.SharedTextFrames;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -111,7 +111,7 @@ final class EdgeRooms {
       countedRefusal(conn, new ChatError("too_many_rooms", "room", "at most " + config.maxRoomsPerConnection() + " rooms per connection"), null);
       return;
     }
-    conn.startJoining(j.room());
+    conn.rooms.put(j.room(), new ChatConnection.Membership());
     members.computeIfAbsent(j.room(), r -> new ArrayList<>()).add(conn);
     ask(new ChatCommands.Join(j.room(), conn.identity.member(), conn.identity.admin(), j.since())).onComplete(ar -> {
       if (conn.closing) {
@@ -142,27 +142,40 @@ final class EdgeRooms {
     if (joined.members() != null) {
       frame.put("members", new ChatPresence(j.room(), "", joined.members(), List.of()).toJson().getJsonArray("joined"));
     }
-    List<ChatFrame> held = conn.rooms.put(j.room(), null);
+    ChatConnection.Membership membership = conn.rooms.get(j.room());
+    List<ChatFrame> held = membership.held;
+    membership.held = null;
+    membership.lastSeq = j.since() == null ? 0 : j.since();
     if (!write(conn, frame.toBuffer())) {
       return;
     }
-    long last = j.since() == null ? 0 : j.since();
     for (ChatMessage m : history.messages()) {
-      if (m.seq() > last) {
-        last = m.seq();
+      if (m.seq() > membership.lastSeq) {
+        membership.lastSeq = m.seq();
         if (!write(conn, m.toFrame().toBuffer())) {
           return;
         }
       }
     }
     for (ChatFrame f : held) {
-      if (f.seq() == 0 || f.seq() > last) {
-        last = Math.max(last, f.seq());
-        if (!write(conn, f.payload())) {
-          return;
-        }
+      if (!deliver(conn, membership, f)) {
+        return;
       }
     }
+  }
+
+  /**
+   * Writes a live frame unless the client already has it: a message published while the join read history can
+   * reach the edge after the join's answer and also be in that history.
+   */
+  private boolean deliver(ChatConnection conn, ChatConnection.Membership membership, ChatFrame frame) {
+    if (frame.seq() > 0) {
+      if (frame.seq() <= membership.lastSeq) {
+        return true;
+      }
+      membership.lastSeq = frame.seq();
+    }
+    return write(conn, frame.wire());
   }
 
   private void leave(ChatConnection conn, String room) {
@@ -205,11 +218,15 @@ final class EdgeRooms {
     int written = 0;
     for (int i = 0, n = list.size(); i < n; i++) {
       ChatConnection conn = list.get(i);
-      if (conn.joining(frame.room())) {
-        if (!conn.hold(frame)) {
+      ChatConnection.Membership membership = conn.rooms.get(frame.room());
+      if (membership == null) {
+        continue;
+      }
+      if (membership.held != null) {
+        if (!membership.hold(frame)) {
           tooSlow.accept(conn);
         }
-      } else if (write(conn, frame.payload())) {
+      } else if (deliver(conn, membership, frame)) {
         written++;
       }
     }
@@ -222,16 +239,21 @@ final class EdgeRooms {
     }
   }
 
-  /** Writes a frame, or disconnects the client if its bounded outbound queue is full. @return whether it was written */
-  boolean write(ChatConnection conn, Buffer payload) {
+  /** Writes a JSON frame, or disconnects the client if its bounded outbound queue is full. @return whether it was written */
+  boolean write(ChatConnection conn, Buffer json) {
+    return write(conn, ChatWire.textFrame(json));
+  }
+
+  /** Writes an encoded frame, or disconnects the client if its bounded outbound queue is full. @return whether it was written */
+  private boolean write(ChatConnection conn, ByteBuf frame) {
     if (conn.closing || conn.ws.isClosed()) {
       return false;
     }
-    if (conn.ws.writeQueueFull()) {
+    if (ChatWire.full(conn.channel)) {
       tooSlow.accept(conn);
       return false;
     }
-    conn.ws.writeFrame(SharedTextFrames.of(payload));
+    ChatWire.write(conn.channel, frame);
     return true;
   }
 

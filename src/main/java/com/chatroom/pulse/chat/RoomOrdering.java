@@ -98,7 +98,7 @@ final class RoomOrdering {
 
   private void deliver(Room room, ChatMessage m) {
     room.expected = m.seq() + 1;
-    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, m.seq(), m.toFrame().toBuffer(), m.receivedNanos()), local);
+    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, m.seq(), ChatWire.textFrame(m.toFrame().toBuffer()), m.receivedNanos()), local);
   }
 
 }

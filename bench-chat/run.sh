@@ -39,6 +39,11 @@ wait_port() {
 }
 
 start_server() {
+  for port in $PORT_PULSE $PORT_REF; do
+    if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "port $port is already in use: stop what listens there, or set PORT_PULSE / PORT_REF" >&2; exit 1
+    fi
+  done
   case "$1" in
     pulse)
       HTTP_PORT=$PORT_PULSE INSTANCE_ID=bench CHAT_ALLOW_ANONYMOUS=true CHAT_MAX_CONNECTIONS_PER_IP=100000 LOG_LEVEL=WARN \
@@ -50,6 +55,7 @@ start_server() {
       SERVER_PID=$!; PORT=$PORT_REF; METRICS="" ;;
   esac
   wait_port "$PORT"
+  kill -0 "$SERVER_PID" || { echo "the $1 server exited; see bench-chat/results/$1-server.log" >&2; exit 1; }
   # readiness of the JVM: the first handshake also warms the class loading up
   sleep 2
 }
@@ -76,7 +82,7 @@ done
 
 node -e '
 const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
-console.log("\n| target | scenario | deliveries/s | p50 ms | p99 ms | p99.9 ms | loss | reorders | server CPU us/delivery | client CPU s | memory per idle connection |");
+console.log("\n| target | scenario | deliveries/s | p50 ms | p99 ms | p99.9 ms | not received 10 s after (loss or backlog) | reorders | server CPU us/delivery | client CPU s | memory per idle connection |");
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const name = r.scenario === "idle" ? `idle ${r.connections}` : r.scenario === "room" ? `1 room x ${r.members}, ${r.rate_per_sender} msg/s` : `${r.rooms} rooms x ${r.members}, ${r.rate_per_sender} msg/s each`;

@@ -2,11 +2,13 @@ package com.chatroom.pulse;
 
 import com.chatroom.pulse.alerts.AlertVerticle;
 import com.chatroom.pulse.bus.PulseMessageCodec;
+import com.chatroom.pulse.chat.ChatRoomsVerticle;
 import com.chatroom.pulse.config.ConfigLoader;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
 import com.chatroom.pulse.http.NodeStatus;
+import com.chatroom.pulse.ingest.MetricsBridgeVerticle;
 import com.chatroom.pulse.sampler.SamplerVerticle;
 import com.chatroom.pulse.stream.StreamVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -42,9 +44,14 @@ public final class MainVerticle extends VerticleBase {
   private Future<?> deployPipeline(PulseConfig config) {
     Future<String> stream = vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions());
     Future<String> history = vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions());
-    Future<String> edge = vertx.deployVerticle(() -> new HttpVerticle(config),
-      new DeploymentOptions().setInstances(config.http().instances()));
-    return Future.all(stream, history, edge)
+    // the room registry answers the edges' chat commands, so it is up before the edge accepts its first socket
+    Future<String> edge = vertx.deployVerticle(() -> new ChatRoomsVerticle(config), new DeploymentOptions())
+      .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config),
+        new DeploymentOptions().setInstances(config.http().instances())));
+    Future<String> bridge = config.bridge().enabled()
+      ? vertx.deployVerticle(() -> new MetricsBridgeVerticle(config.bridge()), new DeploymentOptions())
+      : Future.succeededFuture("bridge disabled");
+    return Future.all(stream, history, edge, bridge)
       .compose(v -> config.sampler().enabled()
         ? vertx.deployVerticle(() -> new SamplerVerticle(config.instanceId(), config.sampler()),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
@@ -52,9 +59,10 @@ public final class MainVerticle extends VerticleBase {
       .onSuccess(v -> {
         NodeStatus status = NodeStatus.of(vertx);
         status.markDeployed();
-        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, sampler {}, alerts {}, clustered {}",
+        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, chat {}, bridge {}, sampler {}, alerts {}, clustered {}",
           config.instanceId(), config.http().host(), status.httpPort(), config.http().instances(),
-          config.redis().enabled() ? "Redis" : "memory",
+          config.redis().enabled() ? "Redis" : "memory", config.chat().identityConfigured() ? "on" : "off (no identity configured)",
+          config.bridge().enabled() ? "on port " + config.bridge().port() : "off",
           config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off",
           config.alerts().enabled() ? config.alerts().rules().size() + " rules" : "off", vertx.isClustered());
       });

@@ -2,6 +2,7 @@ package com.chatroom.pulse;
 
 import com.chatroom.pulse.alerts.AlertVerticle;
 import com.chatroom.pulse.bus.PulseMessageCodec;
+import com.chatroom.pulse.chat.ChatRoomsVerticle;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
@@ -16,7 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 
-/** Deploys the alert manager, stream relay, history and the edge (no sampler) on a free port, as MainVerticle does. */
+/** Deploys the alert manager (on request), stream relay, history, chat rooms and the edge (no sampler) on a free port. */
 public final class Edge {
 
   private Edge() {
@@ -57,6 +58,7 @@ public final class Edge {
       : Future.succeededFuture("alerts not deployed");
     return alerts.compose(a -> vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions()))
       .compose(id -> vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions()))
+      .compose(id -> vertx.deployVerticle(() -> new ChatRoomsVerticle(config), new DeploymentOptions()))
       .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(config),
         new DeploymentOptions().setInstances(config.http().instances())))
       .map(id -> {

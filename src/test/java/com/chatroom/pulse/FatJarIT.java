@@ -223,6 +223,57 @@ class FatJarIT {
   }
 
   @Test
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("chat and ingest are wired in the JAR: a nickname joins, sends and receives; an app sample is ingested and streamed")
+  void chatAndIngest(Vertx vertx, VertxTestContext ctx) throws IOException {
+    int port = Edge.freePort();
+    String token = "e2e-ingest-token-0123456789";
+    launch(Map.of("HTTP_PORT", Integer.toString(port), "INSTANCE_ID", "e2e-chat", "CHAT_ALLOW_ANONYMOUS", "true",
+      "PULSE_INGEST_TOKEN", token, "SAMPLER_ENABLED", "false"));
+    http = vertx.createHttpClient();
+    ws = WsClient.newClient(vertx, 0);
+    JsonObject sample = new JsonObject().put("timestamp", System.currentTimeMillis() / 1000d).put("active_users", 3)
+      .put("total_messages", 1200).put("messages_per_minute", 35).put("ai_requests_per_minute", 4)
+      .put("file_transfers_active", 1).put("database_connections", 5).put("response_time_avg", 42.5).put("error_rate", 0.02)
+      .put("instance", "seed-server");
+    WsClient[] clients = new WsClient[2];
+    awaitReady(vertx, port)
+      .compose(b -> WsClient.connect(ws, port, null, "/metrics/stream?streams=app&instances=seed-server"))
+      .compose(stream -> {
+        clients[1] = stream;
+        return WsClient.connect(ws, port, null, "/chat?nickname=e2e");
+      })
+      .compose(chat -> {
+        clients[0] = chat;
+        return chat.awaitType("hello");
+      })
+      .compose(hello -> {
+        clients[0].ws.writeTextMessage("{\"type\":\"join\",\"room\":\"lobby\"}");
+        return clients[0].awaitType("joined");
+      })
+      .compose(joined -> {
+        clients[0].ws.writeTextMessage("{\"type\":\"send\",\"room\":\"lobby\",\"id\":\"e1\",\"text\":\"hello from the jar\"}");
+        return clients[0].await(f -> "message".equals(f.getString("type")) && f.getLong("seq") == 1);
+      })
+      .compose(message -> {
+        ctx.verify(() -> assertThat(message.getString("text")).isEqualTo("hello from the jar"));
+        return http.request(new io.vertx.core.http.RequestOptions().setMethod(HttpMethod.POST).setPort(port).setHost("127.0.0.1")
+          .setURI("/api/metrics/app").putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/json"));
+      })
+      .compose(req -> req.send(sample.encode()))
+      .compose(resp -> {
+        ctx.verify(() -> assertThat(resp.statusCode()).isEqualTo(202));
+        return clients[1].await(f -> "app".equals(f.getString("type")));
+      })
+      .onComplete(ctx.succeeding(app -> ctx.verify(() -> {
+        assertThat(app.getJsonObject("data").getLong("active_users")).isEqualTo(3);
+        assertThat(clients[0].ofType("ack")).singleElement().satisfies(a -> assertThat(a.getLong("seq")).isEqualTo(1));
+        assertThat(jar.output()).contains("chat on", "bridge off").doesNotContain("ERROR", "Exception");
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   @DisplayName("refuses to start on invalid configuration, naming the key")
   void invalidConfig() throws Exception {

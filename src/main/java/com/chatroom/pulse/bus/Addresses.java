@@ -37,6 +37,32 @@ public final class Addresses {
    */
   public static final String HISTORY_QUERY = "pulse.history.query";
 
+  /**
+   * Prefix of a chat room's cluster address, {@code chat.room.<name>}: {@link ChatMessage} and {@link ChatPresence}.
+   * Direction: the sequencer of the node that accepted a message (or saw members come and go) → every node with
+   * members in the room. Each node holds one subscription per room it has members in, whatever its socket count.
+   */
+  public static final String CHAT_ROOM_PREFIX = "chat.room.";
+
+  /**
+   * Node-local, internal, request/reply: chat commands (join, leave, post, history) from the edge instances to this
+   * node's room registry, passed by reference ({@link LocalCodec}). Failures carry a {@code ChatError} code.
+   */
+  public static final String CHAT_COMMANDS = "pulse.chat.commands";
+
+  /**
+   * Node-local, internal, publish: a room event serialized once ({@code ChatFrame}) from the room registry to every
+   * edge instance, which writes it to its own members of that room. One dispatcher address rather than one per room:
+   * there are only as many edge instances as event loops, and a map lookup per instance is cheaper than registering
+   * and unregistering a consumer per room on every instance.
+   */
+  public static final String CHAT_DELIVER = "pulse.chat.deliver";
+
+  /** The cluster address of {@code room}. */
+  public static String chatRoom(String room) {
+    return CHAT_ROOM_PREFIX + room;
+  }
+
   private Addresses() {
   }
 }

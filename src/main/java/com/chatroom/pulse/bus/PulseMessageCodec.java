@@ -27,6 +27,7 @@ public final class PulseMessageCodec implements MessageCodec<PulseMessage, Pulse
       return;
     }
     vertx.eventBus().codecSelector(body -> body instanceof PulseMessage ? NAME : null);
+    LocalCodec.register(vertx);
   }
 
   @Override
@@ -48,6 +49,8 @@ public final class PulseMessageCodec implements MessageCodec<PulseMessage, Pulse
       case ApplicationMetrics.KIND -> ApplicationMetrics.fromJson(json);
       case StreamFrame.KIND -> StreamFrame.fromJson(json);
       case AlertEvent.KIND -> AlertEvent.fromJson(json);
+      case ChatMessage.KIND -> ChatMessage.fromJson(json);
+      case ChatPresence.KIND -> ChatPresence.fromJson(json);
       default -> throw new InvalidMessageException("$", InvalidMessageException.Reason.UNSUPPORTED_BODY,
         "unknown message kind '" + kind + "' from a cluster peer");
     };

@@ -14,10 +14,11 @@ import java.util.Set;
  * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
  */
 public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream,
-                          HistoryConfig history, AlertsConfig alerts) {
+                          HistoryConfig history, AlertsConfig alerts, ChatConfig chat, BridgeConfig bridge) {
 
   /** Top-level keys of the config document. */
-  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "history", "alerts");
+  static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "history", "alerts",
+    "chat", "bridge");
 
   /**
    * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
@@ -37,7 +38,17 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
     Map.entry("STREAM_MAX_SUBSCRIBERS", "stream.max_subscribers"),
     Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"),
     Map.entry("ALERTS_ENABLED", "alerts.enabled"),
-    Map.entry("ALERTS_EXTERNAL_URL", "alerts.external_url"));
+    Map.entry("ALERTS_EXTERNAL_URL", "alerts.external_url"),
+    Map.entry("CHAT_JWT_SECRET", "chat.jwt_secret"),
+    Map.entry("CHAT_JWT_PUBLIC_KEY", "chat.jwt_public_key"),
+    Map.entry("CHAT_JWT_ISSUER", "chat.jwt_issuer"),
+    Map.entry("CHAT_ALLOW_ANONYMOUS", "chat.allow_anonymous"),
+    Map.entry("CHAT_ALLOWED_ORIGINS", "chat.allowed_origins"),
+    Map.entry("CHAT_MAX_CONNECTIONS", "chat.max_connections"),
+    Map.entry("CHAT_MAX_CONNECTIONS_PER_IP", "chat.max_connections_per_ip"),
+    Map.entry("CHAT_HISTORY_SIZE", "chat.history_size"),
+    Map.entry("BRIDGE_ENABLED", "bridge.enabled"),
+    Map.entry("BRIDGE_PORT", "bridge.port"));
 
   /**
    * Reads and validates a merged config document (sections only; overrides already applied).
@@ -64,7 +75,9 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
       SamplerConfig.read(ConfigReader.section(document, "sampler", "")),
       StreamConfig.read(ConfigReader.section(document, "stream", "")),
       HistoryConfig.read(ConfigReader.section(document, "history", "")),
-      AlertsConfig.read(ConfigReader.section(document, "alerts", "")));
+      AlertsConfig.read(ConfigReader.section(document, "alerts", "")),
+      ChatConfig.read(ConfigReader.section(document, "chat", "")),
+      BridgeConfig.read(ConfigReader.section(document, "bridge", "")));
   }
 
   private static String hostName() {

@@ -2,9 +2,11 @@ package com.chatroom.pulse.http;
 
 import com.chatroom.pulse.alerts.AlertRoutes;
 import com.chatroom.pulse.bus.SystemMetrics;
+import com.chatroom.pulse.chat.ChatEndpoint;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryRoutes;
 import com.chatroom.pulse.history.HistoryVerticle;
+import com.chatroom.pulse.ingest.IngestRoutes;
 import com.chatroom.pulse.metrics.Meters;
 import com.chatroom.pulse.stream.StreamFanout;
 import com.chatroom.pulse.stream.Streams;
@@ -24,13 +26,16 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 /**
  * The edge: deployed once per event loop, all instances sharing one server on {@code http.port}. Each instance owns
  * the connections it accepts, including their WebSockets, so every write to a socket happens on that socket's own
- * event loop. Routes: {@code /}, {@code /api/*} (alerts: see {@link AlertRoutes}), {@code /metrics}, {@code /metrics/stream},
- * {@code /health/*}.
+ * event loop. Routes: {@code /}, {@code /api/*} (alerts: see {@link AlertRoutes}), {@code /metrics},
+ * {@code /metrics/stream}, {@code /chat}, {@code /health/*}. The chat gateway follows the stream's pattern: a per-instance
+ * {@link ChatEndpoint} owns the chat sockets accepted here, while the node-wide room state lives in the single
+ * {@code ChatRoomsVerticle}.
  */
 public final class HttpVerticle extends VerticleBase {
 
   private final PulseConfig config;
   private StreamFanout stream;
+  private ChatEndpoint chat;
   private HttpServer server;
 
   public HttpVerticle(PulseConfig config) {
@@ -40,11 +45,14 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     stream = new StreamFanout(vertx, config);
+    chat = new ChatEndpoint(vertx, config);
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(Meters.registry(vertx)));
     router.get("/metrics/stream").handler(stream::handle);
+    router.get("/chat").handler(chat::handle);
+    IngestRoutes.mount(router, vertx, config.http());
     router.get("/api/metrics/current").handler(this::currentMetrics);
     HistoryRoutes.mount(router, vertx, config);
     AlertRoutes.mount(router, vertx, config);
@@ -54,14 +62,17 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(404, Failures::handle);
     router.errorHandler(405, Failures::handle);
 
+    // strict thread mode: every request and socket of a connection is served on its own event loop here, so Vert.x
+    // can write directly instead of through a per-connection MPSC queue (~4.7 KB per idle WebSocket, see BENCHMARKS.md)
     HttpServerOptions options = new HttpServerOptions()
       // no permessage-deflate: browsers always offer it, and it would compress every shared frame once per subscriber
       // (measured at 10,000 subscribers: 55.6 µs instead of 11.5 µs of CPU per delivery and 1.9 GiB of RSS)
       .setPerMessageWebSocketCompressionSupported(false)
       .setPerFrameWebSocketCompressionSupported(false)
+      .setStrictThreadMode(true)
       .setMaxWebSocketFrameSize(config.http().maxFrameBytes())
       .setMaxWebSocketMessageSize(config.http().maxFrameBytes());
-    return stream.start()
+    return Future.all(stream.start(), chat.start())
       .compose(v -> vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Failures::invalidRequest)
         .listen(config.http().port(), config.http().host()))
       .onSuccess(s -> {
@@ -72,7 +83,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return stream.close().transform(v -> server == null ? Future.succeededFuture() : server.close());
+    return Future.join(stream.close(), chat.close()).transform(v -> server == null ? Future.succeededFuture() : server.close());
   }
 
   private HealthChecks readiness() {

@@ -66,6 +66,26 @@ public final class MeterNames {
   public static final String ALERTS_NOTIFICATIONS_LATENCY = "pulse.alerts.notifications.latency";
   public static final String ALERTS_CIRCUIT_STATE = "pulse.alerts.circuit.state";
 
+  // chat gateway
+  public static final String CHAT_CONNECTIONS = "pulse.chat.connections";
+  public static final String CHAT_ROOMS = "pulse.chat.rooms";
+  public static final String CHAT_REFUSED = "pulse.chat.connections.refused";
+  public static final String CHAT_INBOUND_REJECTED = "pulse.chat.inbound.rejected";
+  public static final String CHAT_DISCONNECTS = "pulse.chat.disconnects";
+  public static final String CHAT_MESSAGES = "pulse.chat.messages";
+  public static final String CHAT_DUPLICATES = "pulse.chat.messages.duplicate";
+  public static final String CHAT_DELIVERIES = "pulse.chat.deliveries";
+  public static final String CHAT_REORDERED = "pulse.chat.messages.reordered";
+  public static final String CHAT_ACTIVE_USERS = "pulse.chat.active.users";
+  public static final String CHAT_MESSAGES_PER_MINUTE = "pulse.chat.messages.per.minute";
+  public static final String CHAT_RESPONSE_TIME = "pulse.chat.response.time.average";
+  public static final String CHAT_ERROR_RATIO = "pulse.chat.error.ratio";
+  public static final String CHAT_OPTIMIZER_ACTIONS = "pulse.chat.optimizer.actions";
+
+  // ingest (HTTP and the TCP bridge)
+  public static final String INGEST_ACCEPTED = "pulse.ingest.accepted";
+  public static final String INGEST_REJECTED = "pulse.ingest.rejected";
+
   private MeterNames() {
   }
 }

@@ -12,12 +12,12 @@ import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
  * shared buffer instead, so 10,000 subscribers cost 10,000 slices and no copies. It relies on Vert.x's
  * {@code WebSocketFrameImpl}: if an upgrade breaks this, fall back to {@code WebSocketFrame.textFrame(buffer.toString(), true)}.
  */
-final class SharedTextFrames {
+public final class SharedTextFrames {
 
   private SharedTextFrames() {
   }
 
-  static WebSocketFrame of(Buffer utf8) {
+  public static WebSocketFrame of(Buffer utf8) {
     return new WebSocketFrameImpl(WebSocketFrameType.TEXT, ((BufferInternal) utf8).getByteBuf(), true);
   }
 }

@@ -33,6 +33,10 @@ class PulseConfigTest {
       assertThat(config.sampler().warn()).isEqualTo(new SamplerConfig.WarnThresholds(80, 85, 90, 1000));
       assertThat(config.stream().maxSubscribers()).isEqualTo(20000);
       assertThat(config.instanceId()).isNotBlank();
+      assertThat(config.chat().identityConfigured()).as("chat is closed until an identity is configured").isFalse();
+      assertThat(config.chat().historySize()).isEqualTo(200);
+      assertThat(config.bridge().enabled()).isFalse();
+      assertThat(config.bridge().port()).isEqualTo(7000);
       ctx.completeNow();
     })));
   }
@@ -46,6 +50,9 @@ class PulseConfigTest {
       .put("HTTP_PORT", "9100")
       .put("SAMPLER_MOUNTS", "/, /tmp")
       .put("INSTANCE_ID", "pod-7")
+      .put("CHAT_ALLOW_ANONYMOUS", "true")
+      .put("CHAT_JWT_SECRET", "s".repeat(32))
+      .put("BRIDGE_PORT", "7100")
       .put("pulse.http.port", "9200")
       .put("java.version", "17");
     PulseConfig config = PulseConfig.from(ConfigLoader.applyOverrides(merged));
@@ -53,6 +60,10 @@ class PulseConfigTest {
     assertThat(config.http().host()).isEqualTo("0.0.0.0");
     assertThat(config.sampler().mounts()).containsExactly("/", "/tmp");
     assertThat(config.instanceId()).isEqualTo("pod-7");
+    assertThat(config.chat().allowAnonymous()).isTrue();
+    assertThat(config.chat().jwtSecret()).hasSize(32);
+    assertThat(config.chat().toString()).doesNotContain("sss");
+    assertThat(config.bridge().port()).isEqualTo(7100);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -68,7 +79,14 @@ class PulseConfigTest {
     "{\"sampler\":{\"warn\":{\"cpu_percent\":120}}}   | 'sampler.warn.cpu_percent': must be between 0",
     "{\"sampler\":\"fast\"}                           | 'sampler': must be a section",
     "{\"stream\":{\"allowed_origins\":[1]}}           | 'stream.allowed_origins[0]': must be a non-empty string",
-    "{\"instance_id\":\"bad name!\"}                  | 'instance_id': must be 1-253 characters"
+    "{\"instance_id\":\"bad name!\"}                  | 'instance_id': must be 1-253 characters",
+    "{\"chat\":{\"jwt_secret\":\"short\"}}            | 'chat.jwt_secret': must be at least 32 bytes",
+    "{\"chat\":{\"jwt_public_key\":\"abc\"}}          | 'chat.jwt_public_key': must be a PEM public key",
+    "{\"chat\":{\"jwt_algorithm\":\"none\"}}          | 'chat.jwt_algorithm': must be RS256",
+    "{\"chat\":{\"ops_room\":\"ops room\"}}           | 'chat.ops_room': must be 1-64 letters",
+    "{\"chat\":{\"history_size\":0}}                | 'chat.history_size': must be between 1",
+    "{\"chat\":{\"allow_anonymus\":true}}           | 'chat.allow_anonymus': unknown key",
+    "{\"bridge\":{\"port\":-1}}                     | 'bridge.port': must be between 0 and 65535"
   })
   @DisplayName("a bad value stops start-up with the key named")
   void rejects(String json, String message) {

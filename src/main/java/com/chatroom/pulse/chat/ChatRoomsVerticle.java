@@ -1,0 +1,263 @@
+package com.chatroom.pulse.chat;
+
+import com.chatroom.pulse.bus.Addresses;
+import com.chatroom.pulse.bus.BusRejects;
+import com.chatroom.pulse.bus.ChatMessage;
+import com.chatroom.pulse.bus.ChatPresence;
+import com.chatroom.pulse.bus.ChatPresence.Member;
+import com.chatroom.pulse.bus.InvalidMessageException;
+import com.chatroom.pulse.bus.LocalCodec;
+import com.chatroom.pulse.chat.ChatCommands.ChatFrame;
+import com.chatroom.pulse.chat.ChatCommands.Join;
+import com.chatroom.pulse.chat.ChatCommands.Joined;
+import com.chatroom.pulse.chat.ChatCommands.Leave;
+import com.chatroom.pulse.chat.ChatCommands.Post;
+import com.chatroom.pulse.config.ChatConfig;
+import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.metrics.MeterNames;
+import com.chatroom.pulse.metrics.Meters;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The node's room registry, one instance per node. It holds exactly one event-bus subscription per room that has
+ * members on this node (whatever their number and whichever edge instance holds their sockets), sequences and stores
+ * the messages posted here ({@link ChatStore}), puts each room's messages in sequence order and serializes each one
+ * once for every edge instance ({@link Addresses#CHAT_DELIVER}), batches presence, publishes the gateway's
+ * application metrics and follows the pipeline ({@link PipelineReactions}).
+ */
+public final class ChatRoomsVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChatRoomsVerticle.class);
+
+  private final PulseConfig pulse;
+  private final ChatConfig config;
+  private final Map<String, Room> rooms = new HashMap<>();
+  private final DeliveryOptions local = LocalCodec.local();
+  private ChatStore store;
+  private ChatAppMetrics metrics;
+  private BusRejects rejects;
+  private Counter accepted;
+  private Counter duplicates;
+  private RoomOrdering ordering;
+  private long metricsTimer;
+
+  public ChatRoomsVerticle(PulseConfig pulse) {
+    this.pulse = pulse;
+    this.config = pulse.chat();
+  }
+
+  @Override
+  public Future<?> start() {
+    MeterRegistry registry = Meters.registry(vertx);
+    rejects = new BusRejects(registry, "chat");
+    accepted = Counter.builder(MeterNames.CHAT_MESSAGES).description("Chat messages sequenced on this node").register(registry);
+    duplicates = Counter.builder(MeterNames.CHAT_DUPLICATES)
+      .description("Chat messages re-sent with an id already sequenced: acknowledged, not delivered again").register(registry);
+    Gauge.builder(MeterNames.CHAT_ROOMS, rooms, Map::size).description("Rooms with members on this node").register(registry);
+    store = pulse.redis().enabled()
+      ? new RedisChatStore(Redis.createClient(vertx, pulse.redis().options()), config)
+      : new MemoryChatStore(config, rooms::containsKey);
+    ordering = new RoomOrdering(vertx, store, config.historySize(), room -> rooms.get(room.name) == room,
+      Counter.builder(MeterNames.CHAT_REORDERED)
+        .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry));
+    metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId(), System.currentTimeMillis());
+    metricsTimer = vertx.setPeriodic(config.metricsIntervalMs(), id -> publishMetrics());
+    PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice, rejects);
+    LOG.info("Chat rooms started: store {}, history {} per room, identity {}", store.backend(), config.historySize(),
+      config.identityConfigured() ? config : "none configured: /chat refuses every connection");
+    return Future.all(
+      vertx.eventBus().localConsumer(Addresses.CHAT_COMMANDS, this::onCommand).completion(),
+      reactions.start());
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(metricsTimer);
+    return store.close();
+  }
+
+  private void onCommand(Message<Object> message) {
+    Object body = message.body();
+    Future<?> result;
+    if (body instanceof Post p) {
+      result = post(p);
+    } else if (body instanceof Join j) {
+      result = join(j);
+    } else if (body instanceof Leave l) {
+      leave(l);
+      result = Future.succeededFuture(Boolean.TRUE);
+    } else {
+      result = Future.failedFuture(new ChatError("bad_command", null, "unknown chat command " + body));
+    }
+    result.onComplete(ar -> message.reply(ar.succeeded() ? ar.result() : asError(ar.cause()), local));
+  }
+
+  private static ChatError asError(Throwable e) {
+    return e instanceof ChatError c ? c : new ChatError("unavailable", null, "the room store failed: " + e.getMessage());
+  }
+
+  private Future<Joined> join(Join j) {
+    if (j.room().equals(config.opsRoom()) && !j.admin()) {
+      return Future.failedFuture(new ChatError("forbidden", "room", "room '" + j.room() + "' is for operators (role '"
+        + config.adminRole() + "')"));
+    }
+    Room room = rooms.get(j.room());
+    if (room == null) {
+      if (rooms.size() >= config.maxRooms()) {
+        return Future.failedFuture(new ChatError("too_many_rooms", "room", "this node already has " + config.maxRooms() + " rooms in use"));
+      }
+      room = new Room(j.room());
+      rooms.put(j.room(), room);
+      Room r = room;
+      room.consumer = vertx.eventBus().consumer(Addresses.chatRoom(j.room()), m -> onRoomEvent(r, m));
+      room.subscribed = room.consumer.completion();
+    }
+    Room r = room;
+    if (r.addLocal(j.member())) {
+      schedulePresence(r);
+    }
+    return r.subscribed
+      .compose(v -> j.since() == null ? store.latest(r.name, config.joinHistory())
+        : store.since(r.name, j.since(), config.historySize()))
+      .map(history -> {
+        if (r.expected < 0) {
+          r.expected = history.lastSeq() + 1;
+          ordering.drainHeld(r);
+        }
+        boolean gap = j.since() != null && j.since() < history.firstAvailable() - 1;
+        return new Joined(history, gap, r.memberCount(), r.memberList(config.presenceListMax()));
+      })
+      .onFailure(e -> leave(new Leave(j.room(), j.member())));
+  }
+
+  private void leave(Leave l) {
+    Room room = rooms.get(l.room());
+    if (room == null) {
+      return;
+    }
+    if (room.removeLocal(l.member())) {
+      schedulePresence(room);
+    }
+    if (room.localConnections == 0) {
+      // the last member here left: drop the room's subscription, then tell the other nodes (none here is listening)
+      vertx.cancelTimer(room.gapTimer);
+      vertx.cancelTimer(room.presenceTimer);
+      rooms.remove(room.name);
+      ChatPresence last = presenceBatch(room);
+      room.consumer.unregister().onComplete(v -> {
+        if (last != null && vertx.isClustered()) {
+          vertx.eventBus().publish(Addresses.chatRoom(room.name), last);
+        }
+      });
+    }
+  }
+
+  private Future<ChatStore.Posted> post(Post p) {
+    if (!rooms.containsKey(p.room())) {
+      return Future.failedFuture(new ChatError("not_joined", "room", "join room '" + p.room() + "' before sending to it"));
+    }
+    double now = System.currentTimeMillis() / 1000d;
+    return store.post(new ChatStore.Draft(p.room(), p.clientId(), p.member().id(), p.member().name(), p.text(), now, pulse.instanceId()))
+      .onSuccess(posted -> {
+        if (posted.duplicate()) {
+          duplicates.increment();
+          return;
+        }
+        accepted.increment();
+        metrics.accepted();
+        vertx.eventBus().publish(Addresses.chatRoom(p.room()), new ChatMessage(p.room(), posted.seq(), p.clientId(),
+          p.member().id(), p.member().name(), p.text(), now, pulse.instanceId(), p.receivedNanos()));
+      });
+  }
+
+  /** A notice from Pulse itself, sequenced and stored like any message (so operators who reconnect see it too). */
+  private void postNotice(String clientId, String text) {
+    Member pulseUser = new Member("pulse", "Pulse");
+    Room room = rooms.get(config.opsRoom());
+    if (room == null) {
+      // nobody is in the ops room on this node: store it for whoever joins later, without a subscription
+      double now = System.currentTimeMillis() / 1000d;
+      store.post(new ChatStore.Draft(config.opsRoom(), clientId, pulseUser.id(), pulseUser.name(), text, now, pulse.instanceId()))
+        .onSuccess(posted -> {
+          if (!posted.duplicate()) {
+            vertx.eventBus().publish(Addresses.chatRoom(config.opsRoom()), new ChatMessage(config.opsRoom(), posted.seq(), clientId,
+              pulseUser.id(), pulseUser.name(), text, now, pulse.instanceId(), 0));
+          }
+        })
+        .onFailure(e -> LOG.warn("Ops notice not stored: {}", e.getMessage()));
+      return;
+    }
+    post(new Post(config.opsRoom(), pulseUser, clientId, text, 0)).onFailure(e -> LOG.warn("Ops notice not posted: {}", e.getMessage()));
+  }
+
+  private void onRoomEvent(Room room, Message<Object> message) {
+    Object body = message.body();
+    if (body instanceof ChatMessage m && m.room().equals(room.name)) {
+      ordering.onMessage(room, m);
+    } else if (body instanceof ChatPresence p && p.room().equals(room.name)) {
+      onPresence(room, p);
+    } else {
+      rejects.reject(message, new InvalidMessageException("$", InvalidMessageException.Reason.UNSUPPORTED_BODY,
+        "expected a ChatMessage or ChatPresence for room '" + room.name + "', got " + (body == null ? "nothing" : body.getClass().getSimpleName())));
+    }
+  }
+
+  private void schedulePresence(Room room) {
+    if (room.presenceTimer < 0 && (!room.joinedBatch.isEmpty() || !room.leftBatch.isEmpty())) {
+      room.presenceTimer = vertx.setTimer(config.presenceBatchMs(), id -> flushPresence(room));
+    }
+  }
+
+  private void flushPresence(Room room) {
+    room.presenceTimer = -1;
+    ChatPresence batch = presenceBatch(room);
+    if (batch != null) {
+      vertx.eventBus().publish(Addresses.chatRoom(room.name), batch);
+    }
+  }
+
+  /** Takes the pending joins and leaves of a room as one batch, or null when there are none. */
+  private ChatPresence presenceBatch(Room room) {
+    if (room.joinedBatch.isEmpty() && room.leftBatch.isEmpty()) {
+      return null;
+    }
+    ChatPresence batch = new ChatPresence(room.name, pulse.instanceId(), new ArrayList<>(room.joinedBatch.values()),
+      new ArrayList<>(room.leftBatch.values()));
+    room.joinedBatch.clear();
+    room.leftBatch.clear();
+    return batch;
+  }
+
+  private void onPresence(Room room, ChatPresence p) {
+    if (!p.origin().equals(pulse.instanceId())) {
+      room.applyRemote(p.origin(), p.joined(), p.left());
+    }
+    int count = room.memberCount();
+    JsonObject frame = new JsonObject().put("type", "presence").put("room", room.name)
+      .put("joined", p.toJson().getJsonArray("joined")).put("left", p.toJson().getJsonArray("left")).put("count", count);
+    List<Member> members = room.memberList(config.presenceListMax());
+    if (members != null) {
+      frame.put("members", new ChatPresence(room.name, "", members, List.of()).toJson().getJsonArray("joined"));
+    }
+    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, ChatWire.textFrame(frame.toBuffer()), 0), local);
+  }
+
+  private void publishMetrics() {
+    vertx.eventBus().publish(Addresses.METRICS_APP, metrics.sample(System.currentTimeMillis()));
+  }
+}

@@ -1,0 +1,103 @@
+package com.chatroom.pulse.chat;
+
+import com.chatroom.pulse.WsClient;
+import com.chatroom.pulse.metrics.MeterNames;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static com.chatroom.pulse.chat.Chat.join;
+import static com.chatroom.pulse.chat.Chat.seqs;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+@DisplayName("A chat client that cannot keep up")
+class ChatSlowClientTest {
+
+  private WebSocketClient client;
+  private WebSocketClient slowClient;
+
+  @Test
+  @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("is disconnected with 4000 and a reason instead of losing messages, and recovers all of them with since")
+  void slowClientDisconnectedThenRecovers(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    slowClient = WsClient.newClient(vertx, 4096);
+    String text = "x".repeat(1900);
+    WsClient[] c = new WsClient[3];
+    int[] port = new int[1];
+    long[] sent = new long[1];
+    Chat.deploy(vertx, new JsonObject().put("write_queue_bytes", 8192).put("history_size", 10_000).put("max_message_chars", 2000))
+      .compose(p -> {
+        port[0] = p;
+        return Chat.connect(vertx, client, p, "sender");
+      })
+      .compose(s -> {
+        c[0] = s;
+        return Chat.connect(vertx, slowClient, port[0], "slow");
+      })
+      .compose(slow -> {
+        c[1] = slow;
+        return join(c[0], "room", null).compose(x -> join(slow, "room", null));
+      })
+      .compose(x -> {
+        c[1].ws.pause();
+        return sendUntilClosed(vertx, c[0], c[1], text, 1, sent);
+      })
+      .compose(x -> {
+        c[1].ws.resume();
+        return c[1].closedWith();
+      })
+      .compose(code -> {
+        ctx.verify(() -> {
+          assertThat(code).isEqualTo((short) 4000);
+          assertThat(c[1].ws.closeReason()).contains("too slow").contains("since");
+        });
+        return Chat.connect(vertx, client, port[0], "slow");
+      })
+      .compose(again -> {
+        c[2] = again;
+        List<Long> got = seqs(c[1], "room");
+        long last = got.isEmpty() ? 0 : got.get(got.size() - 1);
+        ctx.verify(() -> assertThat(got).isEqualTo(LongStream.rangeClosed(1, last).boxed().toList()));
+        return join(again, "room", last).map(last);
+      })
+      .compose(last -> {
+        Chat.send(c[0], "room", "live", "after the reconnect");
+        // both sockets may sit on different edge instances: wait for each
+        return Future.all(c[2].await(Chat.message("room", sent[0] + 1)), c[0].await(Chat.message("room", sent[0] + 1))).map(last);
+      })
+      .onComplete(ctx.succeeding(last -> ctx.verify(() -> {
+        assertThat(seqs(c[2], "room")).isEqualTo(LongStream.rangeClosed(last + 1, sent[0] + 1).boxed().toList());
+        assertThat(seqs(c[0], "room")).isEqualTo(LongStream.rangeClosed(1, sent[0] + 1).boxed().toList());
+        assertThat(Chat.counter(vertx, MeterNames.CHAT_DISCONNECTS, "reason", "slow")).isEqualTo(1);
+        ctx.completeNow();
+      })));
+  }
+
+  /** Sends in chunks of 50, each once the sender has received the last one, until the server closes the slow client. */
+  private Future<Void> sendUntilClosed(Vertx vertx, WsClient sender, WsClient slow, String text, long from, long[] sent) {
+    if (slow.ws.isClosed() || slow.closedWith().isComplete() || from > 5000) {
+      return Future.succeededFuture();
+    }
+    long to = from + 49;
+    for (long i = from; i <= to; i++) {
+      Chat.send(sender, "room", "m" + i, text);
+    }
+    sent[0] = to;
+    // the paused client cannot see its close frame yet (it waits behind the data): the server's counter says it was decided
+    return sender.await(Chat.message("room", to)).compose(x -> Chat.counter(vertx, MeterNames.CHAT_DISCONNECTS, "reason", "slow") > 0
+      ? Future.succeededFuture() : sendUntilClosed(vertx, sender, slow, text, to + 1, sent));
+  }
+}

@@ -74,7 +74,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
       : new MemoryChatStore(config, rooms::containsKey);
     ordering = new RoomOrdering(vertx, store, config.historySize(), room -> rooms.get(room.name) == room,
       Counter.builder(MeterNames.CHAT_REORDERED)
-        .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry));
+        .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry),
+      this::dispatched);
     metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId(), System.currentTimeMillis());
     metricsTimer = vertx.setPeriodic(config.metricsIntervalMs(), id -> publishMetrics());
     PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice, rejects);
@@ -173,9 +174,20 @@ public final class ChatRoomsVerticle extends VerticleBase {
     }
   }
 
+  /** One more frame for every edge instance to write out. */
+  private void dispatched() {
+    ChatNode.of(vertx).pendingFrames.addAndGet(pulse.http().instances());
+  }
+
   private Future<ChatStore.Posted> post(Post p) {
     if (!rooms.containsKey(p.room())) {
       return Future.failedFuture(new ChatError("not_joined", "room", "join room '" + p.room() + "' before sending to it"));
+    }
+    // the edges are behind: refuse new messages rather than queue frames without bound
+    long pending = ChatNode.of(vertx).pendingFrames.get();
+    if (pending >= (long) config.maxPendingFrames() * pulse.http().instances()) {
+      return Future.failedFuture(new ChatError("overloaded", null,
+        "this node is behind on deliveries (" + pending / pulse.http().instances() + " messages queued); retry in a moment"));
     }
     double now = System.currentTimeMillis() / 1000d;
     return store.post(new ChatStore.Draft(p.room(), p.clientId(), p.member().id(), p.member().name(), p.text(), now, pulse.instanceId()))
@@ -273,6 +285,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
     if (members != null) {
       frame.put("members", memberArray(members));
     }
+    dispatched();
     vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, ChatWire.textFrame(frame.toBuffer()), 0), local);
   }
 

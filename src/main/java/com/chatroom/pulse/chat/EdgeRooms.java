@@ -212,6 +212,7 @@ final class EdgeRooms {
   }
 
   private void onDeliver(ChatFrame frame) {
+    node.pendingFrames.decrementAndGet();
     List<ChatConnection> list = members.get(frame.room());
     if (list == null) {
       return;

@@ -87,6 +87,9 @@ function connect(i, room) {
         }
       } else if (s.startsWith('{"type":"ack"')) {
         ws.acks++;
+        const id = s.slice(s.indexOf('"id":"') + 6, s.indexOf('"', s.indexOf('"id":"') + 6));
+        const pending = inWindow.get(id);
+        if (pending !== undefined) { inWindow.delete(id); expectedMeasured += pending; }
       } else if (s.startsWith('{"type":"joined"')) {
         const j = JSON.parse(s);
         ws.lastSeq.set(room, j.last_seq);
@@ -115,6 +118,8 @@ async function connectAll(n, roomOf) {
 let measureFromUs = Infinity;
 let measureToUs = Infinity;
 let sentMeasured = 0, expectedMeasured = 0;
+// messages sent in the window, until acknowledged: id -> members of the room (a refused one is never expected)
+const inWindow = new Map();
 const pad = 'x'.repeat(Math.max(0, size - 30));
 
 function startSenders(senders, ratePerSender, roomSizes) {
@@ -124,8 +129,9 @@ function startSenders(senders, ratePerSender, roomSizes) {
     const interval = 1000 / ratePerSender;
     const start = () => timers.push(setInterval(() => {
       const t = nowUs();
-      if (t >= measureFromUs && t < measureToUs) { sentMeasured++; expectedMeasured += roomSizes.get(room); }
-      ws.send(`{"type":"send","room":"${room}","id":"m${++id}","text":"t:${t}:${pad}"}`);
+      const msgId = `m${++id}`;
+      if (t >= measureFromUs && t < measureToUs) { sentMeasured++; inWindow.set(msgId, roomSizes.get(room)); }
+      ws.send(`{"type":"send","room":"${room}","id":"${msgId}","text":"t:${t}:${pad}"}`);
     }, interval));
     timers.push(setTimeout(start, Math.random() * interval));
   }
@@ -160,7 +166,7 @@ async function chatScenario() {
   const result = {
     label: args.label || 'target', scenario, rooms, members, connections: n, rate_per_sender: rate,
     senders: senders.length, connect_seconds: connectSeconds, duration_s: duration,
-    sent: sentMeasured, deliveries_per_s: Math.round(deliveries / duration),
+    sent: sentMeasured, acked: sentMeasured - inWindow.size, deliveries_per_s: Math.round(deliveries / duration),
     expected: expectedMeasured, received: measuredReceived, loss: expectedMeasured - measuredReceived,
     reorders, gaps, errors, closes, close_codes: closeCodes,
     p50_ms: +percentile(0.5).toFixed(2), p99_ms: +percentile(0.99).toFixed(2), p999_ms: +percentile(0.999).toFixed(2),

@@ -14,8 +14,10 @@ import java.util.List;
  * @param origin instance whose members joined or left
  * @param joined users that joined (first connection of that user on that node)
  * @param left   users that left (last connection of that user on that node)
+ * @param sync   true when {@code origin} has just subscribed to the room: every other node with members there answers
+ *               with its full member list (a plain batch), since the newcomer missed their earlier joins
  */
-public record ChatPresence(String room, String origin, List<Member> joined, List<Member> left) implements PulseMessage {
+public record ChatPresence(String room, String origin, List<Member> joined, List<Member> left, boolean sync) implements PulseMessage {
 
   public static final String KIND = "presence";
 
@@ -33,7 +35,8 @@ public record ChatPresence(String room, String origin, List<Member> joined, List
 
   @Override
   public JsonObject toJson() {
-    return new JsonObject().put("room", room).put("origin", origin).put("joined", members(joined)).put("left", members(left));
+    return new JsonObject().put("room", room).put("origin", origin).put("joined", members(joined)).put("left", members(left))
+      .put("sync", sync);
   }
 
   static JsonArray members(List<Member> members) {
@@ -45,7 +48,7 @@ public record ChatPresence(String room, String origin, List<Member> joined, List
   static ChatPresence fromJson(JsonObject json) {
     JsonFields f = new JsonFields(json);
     return new ChatPresence(f.optionalString("room", 64, ""), f.optionalString("origin", 253, ""),
-      read(f, "joined"), read(f, "left"));
+      read(f, "joined"), read(f, "left"), Boolean.TRUE.equals(json.getValue("sync")));
   }
 
   private static List<Member> read(JsonFields f, String field) {

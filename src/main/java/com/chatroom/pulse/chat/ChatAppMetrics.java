@@ -49,6 +49,8 @@ final class ChatAppMetrics {
       .description("Mean time from receipt to fan-out over the last metrics interval, as last published on metrics.app").register(registry);
     Gauge.builder(MeterNames.CHAT_ERROR_RATIO, this, m -> m.latest.errorRate())
       .description("Client frames refused over frames received in the last metrics interval (0-1)").register(registry);
+    Gauge.builder(MeterNames.CHAT_PENDING_FRAMES, node.pendingFrames, java.util.concurrent.atomic.AtomicLong::get)
+      .description("Room events handed to the edge instances and not yet written out, counted once per instance").register(registry);
     FunctionCounter.builder(MeterNames.CHAT_DELIVERIES, node.deliveries, java.util.concurrent.atomic.LongAdder::sum)
       .description("Chat messages written live to members' sockets (presence and history replays not counted)").register(registry);
   }

@@ -26,6 +26,8 @@ final class ChatNode implements Shareable {
   final LongAdder fanoutNanos = new LongAdder();
   final LongAdder fanoutCount = new LongAdder();
   final LongAdder deliveries = new LongAdder();
+  /** Room frames handed to the edge instances and not yet written out by each of them (one count per instance). */
+  final AtomicLong pendingFrames = new AtomicLong();
 
   /** Optimizer overrides: 0 means "as configured". */
   final AtomicInteger connectionCap = new AtomicInteger();

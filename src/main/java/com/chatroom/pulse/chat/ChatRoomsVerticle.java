@@ -74,7 +74,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
       : new MemoryChatStore(config, rooms::containsKey);
     ordering = new RoomOrdering(vertx, store, config.historySize(), room -> rooms.get(room.name) == room,
       Counter.builder(MeterNames.CHAT_REORDERED)
-        .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry));
+        .description("Room messages that arrived out of sequence and were held until their predecessors came").register(registry),
+      this::dispatched);
     metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId(), System.currentTimeMillis());
     metricsTimer = vertx.setPeriodic(config.metricsIntervalMs(), id -> publishMetrics());
     PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice, rejects);
@@ -125,7 +126,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
       rooms.put(j.room(), room);
       Room r = room;
       room.consumer = vertx.eventBus().consumer(Addresses.chatRoom(j.room()), m -> onRoomEvent(r, m));
-      room.subscribed = room.consumer.completion();
+      // clustered: the other nodes' members joined before this subscription existed; ask them for their lists
+      room.subscribed = room.consumer.completion().onSuccess(v -> {
+        if (vertx.isClustered()) {
+          vertx.eventBus().publish(Addresses.chatRoom(r.name), new ChatPresence(r.name, pulse.instanceId(),
+            new ArrayList<>(r.localMembers.values()), List.of(), true));
+        }
+      });
     }
     Room r = room;
     if (r.addLocal(j.member())) {
@@ -167,9 +174,20 @@ public final class ChatRoomsVerticle extends VerticleBase {
     }
   }
 
+  /** One more frame for every edge instance to write out. */
+  private void dispatched() {
+    ChatNode.of(vertx).pendingFrames.addAndGet(pulse.http().instances());
+  }
+
   private Future<ChatStore.Posted> post(Post p) {
     if (!rooms.containsKey(p.room())) {
       return Future.failedFuture(new ChatError("not_joined", "room", "join room '" + p.room() + "' before sending to it"));
+    }
+    // the edges are behind: refuse new messages rather than queue frames without bound
+    long pending = ChatNode.of(vertx).pendingFrames.get();
+    if (pending >= (long) config.maxPendingFrames() * pulse.http().instances()) {
+      return Future.failedFuture(new ChatError("overloaded", null,
+        "this node is behind on deliveries (" + pending / pulse.http().instances() + " messages queued); retry in a moment"));
     }
     double now = System.currentTimeMillis() / 1000d;
     return store.post(new ChatStore.Draft(p.room(), p.clientId(), p.member().id(), p.member().name(), p.text(), now, pulse.instanceId()))
@@ -237,24 +255,44 @@ public final class ChatRoomsVerticle extends VerticleBase {
       return null;
     }
     ChatPresence batch = new ChatPresence(room.name, pulse.instanceId(), new ArrayList<>(room.joinedBatch.values()),
-      new ArrayList<>(room.leftBatch.values()));
+      new ArrayList<>(room.leftBatch.values()), false);
     room.joinedBatch.clear();
     room.leftBatch.clear();
     return batch;
   }
 
   private void onPresence(Room room, ChatPresence p) {
+    List<Member> joined = p.joined();
+    List<Member> left = p.left();
     if (!p.origin().equals(pulse.instanceId())) {
-      room.applyRemote(p.origin(), p.joined(), p.left());
+      List<List<Member>> changes = room.applyRemote(p.origin(), p.joined(), p.left());
+      joined = changes.get(0);
+      left = changes.get(1);
+      if (p.sync() && !room.localMembers.isEmpty()) {
+        ChatPresence answer = new ChatPresence(room.name, pulse.instanceId(), new ArrayList<>(room.localMembers.values()), List.of(), false);
+        room.answers.add(answer);
+        vertx.eventBus().publish(Addresses.chatRoom(room.name), answer);
+      }
+    } else if (p.sync() || room.answers.remove(p)) {
+      return; // our own request for lists, or our answer to one: our members are announced by our regular batches
     }
-    int count = room.memberCount();
+    if (joined.isEmpty() && left.isEmpty()) {
+      return;
+    }
     JsonObject frame = new JsonObject().put("type", "presence").put("room", room.name)
-      .put("joined", p.toJson().getJsonArray("joined")).put("left", p.toJson().getJsonArray("left")).put("count", count);
+      .put("joined", memberArray(joined)).put("left", memberArray(left)).put("count", room.memberCount());
     List<Member> members = room.memberList(config.presenceListMax());
     if (members != null) {
-      frame.put("members", new ChatPresence(room.name, "", members, List.of()).toJson().getJsonArray("joined"));
+      frame.put("members", memberArray(members));
     }
+    dispatched();
     vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, ChatWire.textFrame(frame.toBuffer()), 0), local);
+  }
+
+  private static io.vertx.core.json.JsonArray memberArray(List<Member> members) {
+    io.vertx.core.json.JsonArray array = new io.vertx.core.json.JsonArray();
+    members.forEach(m -> array.add(m.toJson()));
+    return array;
   }
 
   private void publishMetrics() {

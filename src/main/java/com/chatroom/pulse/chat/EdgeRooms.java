@@ -140,7 +140,7 @@ final class EdgeRooms {
       frame.put("missed", history.firstAvailable() - 1 - j.since());
     }
     if (joined.members() != null) {
-      frame.put("members", new ChatPresence(j.room(), "", joined.members(), List.of()).toJson().getJsonArray("joined"));
+      frame.put("members", new ChatPresence(j.room(), "", joined.members(), List.of(), false).toJson().getJsonArray("joined"));
     }
     ChatConnection.Membership membership = conn.rooms.get(j.room());
     List<ChatFrame> held = membership.held;
@@ -158,7 +158,8 @@ final class EdgeRooms {
       }
     }
     for (ChatFrame f : held) {
-      if (!deliver(conn, membership, f)) {
+      // presence held during the join is already in the joined frame's members and count
+      if (f.seq() > 0 && !deliver(conn, membership, f)) {
         return;
       }
     }
@@ -211,6 +212,7 @@ final class EdgeRooms {
   }
 
   private void onDeliver(ChatFrame frame) {
+    node.pendingFrames.decrementAndGet();
     List<ChatConnection> list = members.get(frame.room());
     if (list == null) {
       return;

@@ -40,6 +40,8 @@ final class Room {
   final LinkedHashMap<String, Member> joinedBatch = new LinkedHashMap<>();
   final LinkedHashMap<String, Member> leftBatch = new LinkedHashMap<>();
   long presenceTimer = -1;
+  /** Full member lists this node published in answer to a sync, until they come back to it (by reference). */
+  final java.util.Set<Object> answers = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
   Room(String name) {
     this.name = name;
@@ -77,13 +79,29 @@ final class Room {
     return true;
   }
 
-  void applyRemote(String origin, List<Member> joined, List<Member> left) {
+  /**
+   * Applies another node's batch (idempotent: a full list in answer to a sync repeats known members).
+   *
+   * @return the members that really joined ([0]) and left ([1]) as far as this node knew
+   */
+  List<List<Member>> applyRemote(String origin, List<Member> joined, List<Member> left) {
     Map<String, Member> members = remote.computeIfAbsent(origin, o -> new HashMap<>());
-    joined.forEach(m -> members.put(m.id(), m));
-    left.forEach(m -> members.remove(m.id()));
+    List<Member> added = new ArrayList<>();
+    List<Member> removed = new ArrayList<>();
+    joined.forEach(m -> {
+      if (members.put(m.id(), m) == null) {
+        added.add(m);
+      }
+    });
+    left.forEach(m -> {
+      if (members.remove(m.id()) != null) {
+        removed.add(m);
+      }
+    });
     if (members.isEmpty()) {
       remote.remove(origin);
     }
+    return List.of(added, removed);
   }
 
   /** Distinct users in the room, here and on the nodes this node has heard from. */

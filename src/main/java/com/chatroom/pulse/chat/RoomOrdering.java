@@ -31,10 +31,12 @@ final class RoomOrdering {
   private final Predicate<Room> current;
   private final Counter reordered;
   private final DeliveryOptions local = LocalCodec.local();
+  private final Runnable dispatched;
 
   /** @param current whether a room is still the registry's (a removed room's pending gap fill is dropped) */
-  RoomOrdering(Vertx vertx, ChatStore store, int historySize, Predicate<Room> current, Counter reordered) {
+  RoomOrdering(Vertx vertx, ChatStore store, int historySize, Predicate<Room> current, Counter reordered, Runnable dispatched) {
     this.vertx = vertx;
+    this.dispatched = dispatched;
     this.store = store;
     this.historySize = historySize;
     this.current = current;
@@ -98,6 +100,7 @@ final class RoomOrdering {
 
   private void deliver(Room room, ChatMessage m) {
     room.expected = m.seq() + 1;
+    dispatched.run();
     vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, m.seq(), ChatWire.textFrame(m.toFrame().toBuffer()), m.receivedNanos()), local);
   }
 

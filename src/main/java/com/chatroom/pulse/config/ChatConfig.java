@@ -30,12 +30,15 @@ import java.util.List;
  * @param opsRoom              room that receives critical alert notices; only tokens with the admin role may join it
  * @param adminRole            the JWT {@code roles} entry that grants the ops room
  * @param postTimeoutMs        edge → room registry request timeout
+ * @param maxPendingFrames     room frames sequenced but not yet written out by every edge instance; at this many,
+ *                             new messages are refused ({@code overloaded}) until the edges catch up
  */
 public record ChatConfig(String jwtSecret, String jwtPublicKey, String jwtAlgorithm, String jwtIssuer, String jwtAudience,
                          boolean allowAnonymous, List<String> allowedOrigins, int maxConnections, int maxConnectionsPerIp,
                          int maxMessageChars, double messagesPerSecond, int burst, int writeQueueBytes, int historySize,
                          int joinHistory, int maxRooms, int maxRoomsPerConnection, int presenceListMax, long presenceBatchMs,
-                         long dedupSeconds, long metricsIntervalMs, String opsRoom, String adminRole, long postTimeoutMs) {
+                         long dedupSeconds, long metricsIntervalMs, String opsRoom, String adminRole, long postTimeoutMs,
+                         int maxPendingFrames) {
 
   /** True when some identity is configured: a JWT key, or anonymous access. */
   public boolean identityConfigured() {
@@ -83,7 +86,8 @@ public record ChatConfig(String jwtSecret, String jwtPublicKey, String jwtAlgori
       r.integer("dedup_seconds", 600L, 1, 86_400),
       r.integer("metrics_interval_ms", 5000L, 100, 3_600_000),
       opsRoom, r.string("admin_role", "admin"),
-      r.integer("post_timeout_ms", 5000L, 100, 60_000));
+      r.integer("post_timeout_ms", 5000L, 100, 60_000),
+      r.integer("max_pending_frames", 10_000, 0, 10_000_000));
     r.rejectUnknown();
     return config;
   }

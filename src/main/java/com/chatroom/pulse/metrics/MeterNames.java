@@ -81,6 +81,7 @@ public final class MeterNames {
   public static final String CHAT_RESPONSE_TIME = "pulse.chat.response.time.average";
   public static final String CHAT_ERROR_RATIO = "pulse.chat.error.ratio";
   public static final String CHAT_OPTIMIZER_ACTIONS = "pulse.chat.optimizer.actions";
+  public static final String CHAT_PENDING_FRAMES = "pulse.chat.pending.frames";
 
   // ingest (HTTP and the TCP bridge)
   public static final String INGEST_ACCEPTED = "pulse.ingest.accepted";

@@ -265,4 +265,24 @@ class ChatProtectionTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("when the edges are max_pending_frames behind, a send is refused as overloaded instead of queued")
+  void overloaded(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    Chat.deploy(vertx, new JsonObject().put("max_pending_frames", 0))
+      .compose(port -> Chat.connect(vertx, client, port, "alice"))
+      .compose(a -> join(a, "room", null).map(a))
+      .compose(a -> {
+        Chat.send(a, "room", "m1", "hello");
+        return Chat.error(a, "overloaded");
+      })
+      .onComplete(ctx.succeeding(e -> ctx.verify(() -> {
+        assertThat(e.getString("id")).isEqualTo("m1");
+        assertThat(e.getString("message")).contains("behind on deliveries");
+        assertThat(counter(vertx, MeterNames.CHAT_INBOUND_REJECTED, "reason", "overloaded")).isEqualTo(1);
+        ctx.completeNow();
+      })));
+  }
 }

@@ -93,7 +93,7 @@ class ChatRoomsTest {
         });
         // a user on another node joins: the room now has 3 members, over presence_list_max
         vertx.eventBus().publish(Addresses.chatRoom("room"), new ChatPresence("room", "pod-b",
-          List.of(new Member("carol", "Carol")), List.of()));
+          List.of(new Member("carol", "Carol")), List.of(), false));
         return c[0].await(f -> "presence".equals(f.getString("type")) && f.getInteger("count") == 3);
       })
       .compose(p3 -> {
@@ -108,4 +108,39 @@ class ChatRoomsTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a node that newly subscribes to a room asks for member lists: this node answers with its members, and its clients see only the new one")
+  void presenceSync(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    io.vertx.core.Promise<ChatPresence> answer = io.vertx.core.Promise.promise();
+    vertx.eventBus().<Object>consumer(Addresses.chatRoom("room"), m -> {
+      if (m.body() instanceof ChatPresence p && p.origin().equals("edge-test") && !p.sync() && p.left().isEmpty()
+        && p.joined().stream().anyMatch(x -> x.id().equals("alice")) && syncSent) {
+        answer.tryComplete(p);
+      }
+    });
+    Chat.deploy(vertx, new JsonObject().put("presence_batch_ms", 20))
+      .compose(port -> Chat.connect(vertx, client, port, "alice"))
+      .compose(a -> join(a, "room", null).map(a))
+      .compose(a -> a.await(f -> "presence".equals(f.getString("type"))).map(a))
+      .compose(a -> {
+        syncSent = true;
+        vertx.eventBus().publish(Addresses.chatRoom("room"), new ChatPresence("room", "pod-b",
+          List.of(new Member("dave", "Dave")), List.of(), true));
+        return answer.future().compose(p -> a.await(f -> "presence".equals(f.getString("type")) && f.getInteger("count") == 2)
+          .map(frame -> List.of(p, frame)));
+      })
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        ChatPresence p = (ChatPresence) r.get(0);
+        assertThat(p.joined()).extracting(Member::id).containsExactly("alice");
+        JsonObject frame = (JsonObject) r.get(1);
+        assertThat(frame.getJsonArray("joined")).extracting(m -> ((JsonObject) m).getString("id")).containsExactly("dave");
+        assertThat(frame.getJsonArray("members")).hasSize(2);
+        ctx.completeNow();
+      })));
+  }
+
+  private volatile boolean syncSent;
 }

@@ -3,6 +3,8 @@ import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
 import {el, fill, num, rate} from './dom.js';
 
 const percent = v => num(v, 1) + ' %';
+/** Counts read as integers; only an axis tick between two integers gets decimals. */
+const count = v => (Number.isInteger(v) ? String(v) : num(v));
 const ratioPercent = v => (Number.isFinite(v) ? num(v * 100, 2) + ' %' : '–');
 
 /** fields: [history metric name, label]; the first field is the one overlaid per instance in "all instances". */
@@ -11,18 +13,18 @@ export const SYSTEM_CHARTS = [
   {id: 'memory', title: 'Memory', fields: [['memory_percent', 'memory']], format: percent, range: [0, 100]},
   {id: 'disk', title: 'Disk', fields: [['disk_usage_percent', 'disk']], format: percent, range: [0, 100]},
   {id: 'network', title: 'Network', fields: [['network_recv_bytes_per_sec', 'received'], ['network_sent_bytes_per_sec', 'sent']], format: rate},
-  {id: 'connections', title: 'TCP connections', fields: [['active_connections', 'established']]},
+  {id: 'connections', title: 'TCP connections', fields: [['active_connections', 'established']], format: count},
   {id: 'load', title: 'Load average', fields: [['load_average_1m', '1 min'], ['load_average_5m', '5 min'], ['load_average_15m', '15 min']]},
 ];
 
 export const APP_CHARTS = [
-  {id: 'users', title: 'Active users', fields: [['active_users', 'users']]},
+  {id: 'users', title: 'Active users', fields: [['active_users', 'users']], format: count},
   {id: 'messages', title: 'Messages per minute', fields: [['messages_per_minute', 'messages/min']]},
   {id: 'response', title: 'Response time', fields: [['response_time_avg', 'average']], format: v => num(v, 1) + ' ms'},
   {id: 'errors', title: 'Error rate', fields: [['error_rate', 'errors']], format: ratioPercent},
   {id: 'ai', title: 'AI requests per minute', fields: [['ai_requests_per_minute', 'AI requests/min']]},
-  {id: 'files', title: 'File transfers', fields: [['file_transfers_active', 'active']]},
-  {id: 'db', title: 'Database connections', fields: [['database_connections', 'connections']]},
+  {id: 'files', title: 'File transfers', fields: [['file_transfers_active', 'active']], format: count},
+  {id: 'db', title: 'Database connections', fields: [['database_connections', 'connections']], format: count},
 ];
 
 // distinguishable colours (Okabe–Ito, then Tableau); series are also told apart by their legend label
@@ -76,7 +78,7 @@ export class ChartPanel {
         value: (u, v) => format(v),
       }))],
       scales: {x: {time: true}, y: {range: range ? () => range : (u, min, max) => [0, max > 0 ? max * 1.1 : 1]}},
-      axes: [{}, {size: 64, values: (u, splits) => splits.map(v => format(v))}],
+      axes: [{}, {size: axisWidth, values: (u, splits) => splits.map(v => format(v))}],
       legend: {show: view.labels.length > 1},
       cursor: {drag: {x: false, y: false}},
     };
@@ -90,6 +92,12 @@ export class ChartPanel {
   resize() {
     if (this.plot) this.plot.setSize({width: this.width(), height: HEIGHT});
   }
+}
+
+/** Wide enough for the longest tick label (uPlot's default is fixed and clips '132 KiB/s'). */
+function axisWidth(u, values) {
+  const longest = values ? Math.max(0, ...values.map(v => String(v).length)) : 4;
+  return 16 + longest * 7.5;
 }
 
 function lastValue(column) {

@@ -94,8 +94,12 @@ final class Browser implements AutoCloseable {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }
 
+  /** Sets the viewport (what the page lays out in), not the window around it. */
   void size(int width, int height) {
     driver.manage().window().setSize(new Dimension(width, height));
+    long innerWidth = ((Number) js("return window.innerWidth")).longValue();
+    long innerHeight = ((Number) js("return window.innerHeight")).longValue();
+    driver.manage().window().setSize(new Dimension(2 * width - (int) innerWidth, 2 * height - (int) innerHeight));
   }
 
   Path screenshot(String name) throws IOException {

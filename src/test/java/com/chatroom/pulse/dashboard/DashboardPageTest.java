@@ -96,6 +96,11 @@ class DashboardPageTest {
     browser.until("the 1 h / 24 h summary is read from history",
       d -> browser.text("summary-rows").contains("CPU %") && browser.text("summary-note").contains("43 samples"));
     assertThat(browser.text("forecast")).contains("Disk full:", "Memory full:");
+
+    new Select(browser.byId("range")).selectByValue("1h");
+    browser.until("the last hour is read from history in 15 s buckets", d -> browser.text("chart-cpu").contains("1 h, 15 s averages")
+      && browser.number("chart-cpu", "points") >= 30 && browser.number("chart-cpu", "points") <= 43);
+    assertThat(browser.text("range-note")).contains("Showing 1 h, 15 s averages from history");
   }
 
   @Test

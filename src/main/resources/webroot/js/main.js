@@ -94,7 +94,7 @@ function showStatus(s) {
   const lag = byId('lag');
   const text = {
     connecting: '… connecting',
-    backfilling: '⇣ loading the last ' + BACKFILL_MINUTES + ' min',
+    backfilling: '⇣ loading from history',
     live: '● live',
     stale: '⚠ stale: no sample for ' + s.quiet + ' s',
     reconnecting: '↻ reconnecting' + (s.retryIn !== null ? ' in ' + s.retryIn + ' s' : '') + (s.attempt > 1 ? ' (attempt ' + s.attempt + ')' : ''),

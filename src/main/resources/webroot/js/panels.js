@@ -12,7 +12,9 @@ export class SummaryPanel {
   /** Reads /api/metrics/summary for 1 h and 24 h of one instance and shows them side by side with the trends. */
   async load(instance) {
     const query = h => '/api/metrics/summary?hours=' + h + '&instance=' + encodeURIComponent(instance);
+    const generation = this.generation = (this.generation || 0) + 1;
     const [hour, day] = await Promise.all([fetchSummary(query(1)), fetchSummary(query(24))]);
+    if (generation !== this.generation) return; // a newer request (another instance) is on its way
     fill(byId('summary-title'), 'Summary of ' + instance);
     if (!hour.ok && !day.ok) {
       fill(byId('summary-note'), hour.status === 404 ? 'No history for ' + instance + ' yet.' : 'History did not answer (' + hour.status + ').');

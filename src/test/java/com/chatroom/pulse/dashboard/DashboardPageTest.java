@@ -86,6 +86,7 @@ class DashboardPageTest {
     browser.until("live samples reach the chart", d -> browser.number("chart-cpu", "points") == 43
       && sameTime(browser.number("chart-cpu", "last"), live + 0.2));
     browser.until("the delivery lag is shown", d -> browser.text("lag").matches("delivery lag [0-9.]+ s"));
+    assertThat(browser.number("lag", "lag")).as("seconds from publish to the page, on one machine").isBetween(0d, 5d);
     assertThat(browser.text("chart-cpu")).contains("pod-a: 63.0 %");
 
     new Select(browser.byId("instance")).selectByValue("pod-a");
@@ -221,6 +222,21 @@ class DashboardPageTest {
       && browser.number("chart-cpu", "points") == 20 && sameTime(browser.number("chart-cpu", "last"), start + 19));
     node.publish(Samples.at("pod-r", 20, now(), 70, 40, 55));
     browser.until("live samples flow again", d -> browser.number("chart-cpu", "points") == 21);
+  }
+
+  @Test
+  @DisplayName("says stale when samples stop while the connection stays up, and live again when they resume")
+  void staleThenLive() throws Exception {
+    browser.open(node.url("/"));
+    node.publish(Samples.at("pod-s", 1, now(), 30, 40, 55));
+    browser.until("live with the first sample", d -> browser.number("chart-cpu", "points") == 1
+      && "live".equals(browser.attr("status", "data-state")));
+    // nothing more is published: after 10 s without a sample the badge turns (the pongs keep the socket up)
+    new org.openqa.selenium.support.ui.WebDriverWait(browser.driver, Duration.ofSeconds(30)).withMessage("the badge says stale")
+      .until(d -> "stale".equals(browser.attr("status", "data-state")));
+    assertThat(browser.text("status")).matches("⚠ stale: no sample for [0-9]+ s");
+    node.publish(Samples.at("pod-s", 2, now(), 31, 40, 55));
+    browser.until("live again", d -> "live".equals(browser.attr("status", "data-state")));
   }
 
   @Test

@@ -9,14 +9,18 @@ package com.chatroom.pulse.config;
  * @param maxFrameBytes largest inbound WebSocket frame or message; bigger ones are closed with 1009
  * @param adminToken    bearer token for admin routes (silences, acknowledgements, overrides); empty disables them
  * @param ingestToken   bearer token for ingest routes (POST /api/metrics/app); empty disables them
+ * @param dashboardToken token for the dashboard, the stream and the read API (a login form sets a cookie); empty
+ *                       leaves them open, as they were
  */
-public record HttpConfig(String host, int port, int instances, int maxFrameBytes, String adminToken, String ingestToken) {
+public record HttpConfig(String host, int port, int instances, int maxFrameBytes, String adminToken, String ingestToken,
+                         String dashboardToken) {
 
   /** Secrets never appear in logs or toString. */
   @Override
   public String toString() {
     return "HttpConfig[host=" + host + ", port=" + port + ", instances=" + instances + ", maxFrameBytes=" + maxFrameBytes
-      + ", adminToken=" + (adminToken.isEmpty() ? "unset" : "***") + ", ingestToken=" + (ingestToken.isEmpty() ? "unset" : "***") + "]";
+      + ", adminToken=" + (adminToken.isEmpty() ? "unset" : "***") + ", ingestToken=" + (ingestToken.isEmpty() ? "unset" : "***")
+      + ", dashboardToken=" + (dashboardToken.isEmpty() ? "unset" : "***") + "]";
   }
 
   static HttpConfig read(ConfigReader r) {
@@ -27,7 +31,8 @@ public record HttpConfig(String host, int port, int instances, int maxFrameBytes
       resolveInstances(r.integer("instances", 0, 0, 256), cores),
       r.integer("max_frame_bytes", 65536, 256, 16 * 1024 * 1024),
       token(r, "admin_token"),
-      token(r, "ingest_token"));
+      token(r, "ingest_token"),
+      token(r, "dashboard_token"));
     r.rejectUnknown();
     return config;
   }

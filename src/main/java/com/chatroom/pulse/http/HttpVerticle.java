@@ -26,12 +26,24 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 /**
  * The edge: deployed once per event loop, all instances sharing one server on {@code http.port}. Each instance owns
  * the connections it accepts, including their WebSockets, so every write to a socket happens on that socket's own
- * event loop. Routes: {@code /}, {@code /api/*} (alerts: see {@link AlertRoutes}), {@code /metrics},
- * {@code /metrics/stream}, {@code /chat}, {@code /health/*}. The chat gateway follows the stream's pattern: a per-instance
+ * event loop. Routes: {@code /} (the dashboard), {@code /api/*} (alerts: see {@link AlertRoutes}), {@code /metrics},
+ * {@code /metrics/stream}, {@code /chat}, {@code /health/*}, {@code /webjars/*} (uPlot for the dashboard), and the
+ * optional dashboard login ({@link DashboardAuth}). The chat gateway follows the stream's pattern: a per-instance
  * {@link ChatEndpoint} owns the chat sockets accepted here, while the node-wide room state lives in the single
  * {@code ChatRoomsVerticle}.
  */
 public final class HttpVerticle extends VerticleBase {
+
+  private static final String WEBJARS = "META-INF/resources/webjars";
+  private static final long WEBJAR_MAX_AGE_SECONDS = 7 * 86400;
+  /** The page's own files change with each release of the JAR under unversioned names: revalidate soon. */
+  private static final long PAGE_MAX_AGE_SECONDS = 60;
+  /**
+   * The dashboard renders server data as text only; this policy is the second line: no inline or foreign script,
+   * no plugins, no framing, and connections (fetch, the stream's WebSocket) to this origin only.
+   */
+  private static final String PAGE_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
   private final PulseConfig config;
   private StreamFanout stream;
@@ -50,6 +62,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(Meters.registry(vertx)));
+    // probes and /metrics above stay open; with a dashboard token, every GET below needs it
+    DashboardAuth.mount(router, vertx, config.http().dashboardToken(), config.http().adminToken());
     router.get("/metrics/stream").handler(stream::handle);
     router.get("/chat").handler(chat::handle);
     IngestRoutes.mount(router, vertx, config.http());
@@ -57,7 +71,10 @@ public final class HttpVerticle extends VerticleBase {
     HistoryRoutes.mount(router, vertx, config);
     AlertRoutes.mount(router, vertx, config);
     router.route("/api/*").handler(ctx -> ctx.fail(404));
-    router.route().method(io.vertx.core.http.HttpMethod.GET).handler(StaticHandler.create("webroot"));
+    // uPlot's WebJar lays its files out under META-INF/resources/webjars/uplot/<version>/dist/: versioned paths, cached long
+    router.get("/webjars/*").handler(StaticHandler.create(WEBJARS).setMaxAgeSeconds(WEBJAR_MAX_AGE_SECONDS));
+    router.route().method(io.vertx.core.http.HttpMethod.GET).handler(HttpVerticle::pageHeaders)
+      .handler(StaticHandler.create("webroot").setMaxAgeSeconds(PAGE_MAX_AGE_SECONDS));
     router.route().failureHandler(Failures::handle);
     router.errorHandler(404, Failures::handle);
     router.errorHandler(405, Failures::handle);
@@ -137,6 +154,12 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       Failures.send(ctx, 404, "not_found", "no recent sample from instance '" + instance + "'");
     }
+  }
+
+  private static void pageHeaders(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Security-Policy", PAGE_POLICY).putHeader("X-Content-Type-Options", "nosniff")
+      .putHeader("Referrer-Policy", "no-referrer");
+    ctx.next();
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

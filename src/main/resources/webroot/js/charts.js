@@ -1,0 +1,146 @@
+// Chart panels on uPlot (from its WebJar), and the scheduler that batches every redraw into an animation frame.
+import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
+import {el, fill, num, rate} from './dom.js';
+
+const percent = v => num(v, 1) + ' %';
+/** Counts read as integers; only an axis tick between two integers gets decimals. */
+const count = v => (Number.isInteger(v) ? String(v) : num(v));
+const ratioPercent = v => (Number.isFinite(v) ? num(v * 100, 2) + ' %' : '–');
+
+/** fields: [history metric name, label]; the first field is the one overlaid per instance in "all instances". */
+export const SYSTEM_CHARTS = [
+  {id: 'cpu', title: 'CPU', fields: [['cpu_percent', 'CPU']], format: percent, range: [0, 100]},
+  {id: 'memory', title: 'Memory', fields: [['memory_percent', 'memory']], format: percent, range: [0, 100]},
+  {id: 'disk', title: 'Disk', fields: [['disk_usage_percent', 'disk']], format: percent, range: [0, 100]},
+  {id: 'network', title: 'Network', fields: [['network_recv_bytes_per_sec', 'received'], ['network_sent_bytes_per_sec', 'sent']], format: rate},
+  {id: 'connections', title: 'TCP connections', fields: [['active_connections', 'established']], format: count},
+  {id: 'load', title: 'Load average', fields: [['load_average_1m', '1 min'], ['load_average_5m', '5 min'], ['load_average_15m', '15 min']]},
+];
+
+export const APP_CHARTS = [
+  {id: 'users', title: 'Active users', fields: [['active_users', 'users']], format: count},
+  {id: 'messages', title: 'Messages per minute', fields: [['messages_per_minute', 'messages/min']]},
+  {id: 'response', title: 'Response time', fields: [['response_time_avg', 'average']], format: v => num(v, 1) + ' ms'},
+  {id: 'errors', title: 'Error rate', fields: [['error_rate', 'errors']], format: ratioPercent},
+  {id: 'ai', title: 'AI requests per minute', fields: [['ai_requests_per_minute', 'AI requests/min']]},
+  {id: 'files', title: 'File transfers', fields: [['file_transfers_active', 'active']], format: count},
+  {id: 'db', title: 'Database connections', fields: [['database_connections', 'connections']], format: count},
+];
+
+// distinguishable colours (Okabe–Ito, then Tableau); series are also told apart by their legend label
+const COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#8c564b', '#7f7f7f', '#bcbd22', '#17becf'];
+const HEIGHT = 170;
+
+export class ChartPanel {
+  constructor(def, kind, container) {
+    this.def = def;
+    this.kind = kind;
+    this.format = def.format || (v => num(v));
+    this.caption = el('figcaption', {}, def.title);
+    this.note = el('span', {className: 'chart-note'});
+    this.box = el('div', {className: 'plot'});
+    this.latest = el('p', {className: 'latest'});
+    this.root = el('figure', {className: 'chart', id: 'chart-' + def.id}, this.caption, this.note, this.box, this.latest);
+    container.appendChild(this.root);
+    this.key = null;
+    this.plot = null;
+  }
+
+  /** view: {key, labels, data: [times, ...columns], note}; rebuilt only when the set of series changes. */
+  show(view) {
+    if (!this.plot || view.key !== this.key) {
+      this.rebuild(view);
+    } else {
+      this.plot.setData(view.data);
+    }
+    fill(this.note, view.note || '');
+    const times = view.data[0];
+    this.root.dataset.points = String(times.length);
+    this.root.dataset.series = String(view.labels.length);
+    this.root.dataset.last = times.length ? String(times[times.length - 1]) : '';
+    fill(this.latest, view.labels.map((label, i) => {
+      const column = view.data[i + 1];
+      return el('span', {className: 'value'}, el('span', {className: 'swatch', ariaHidden: 'true', dataset: {c: String(i % COLORS.length)}}),
+        label + ': ' + this.format(lastValue(column)));
+    }));
+  }
+
+  rebuild(view) {
+    if (this.plot) this.plot.destroy();
+    this.key = view.key;
+    const format = this.format;
+    const range = this.def.range;
+    const opts = {
+      width: this.width(),
+      height: HEIGHT,
+      series: [{}, ...view.labels.map((label, i) => ({
+        label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true, points: {show: false},
+        value: (u, v) => format(v),
+      }))],
+      scales: {x: {time: true}, y: {range: range ? () => range : (u, min, max) => [0, max > 0 ? max * 1.1 : 1]}},
+      axes: [{}, {size: axisWidth, values: (u, splits) => splits.map(v => format(v))}],
+      legend: {show: view.labels.length > 1},
+      cursor: {drag: {x: false, y: false}},
+    };
+    this.plot = new uPlot(opts, view.data, this.box);
+  }
+
+  width() {
+    return Math.max(220, this.box.clientWidth || this.root.clientWidth - 16 || 300);
+  }
+
+  resize() {
+    if (this.plot) this.plot.setSize({width: this.width(), height: HEIGHT});
+  }
+}
+
+/** Wide enough for the longest tick label (uPlot's default is fixed and clips '132 KiB/s'). */
+function axisWidth(u, values) {
+  const longest = values ? Math.max(0, ...values.map(v => String(v).length)) : 4;
+  return 16 + longest * 7.5;
+}
+
+function lastValue(column) {
+  for (let i = column.length - 1; i >= 0; i--) {
+    if (column[i] !== null && column[i] !== undefined) return column[i];
+  }
+  return null;
+}
+
+/** One table per instance ([times, values]) into uPlot's aligned form; gaps are nulls that lines span. */
+export function overlay(tables) {
+  if (tables.length === 0) return [[], []];
+  if (tables.length === 1) return tables[0];
+  return uPlot.join(tables);
+}
+
+/**
+ * Batches redraws: any number of new samples between two frames cost one redraw per chart, at most every
+ * minIntervalMs, and none while the tab is hidden (animation frames pause there; the data keeps arriving).
+ */
+export class RedrawScheduler {
+  constructor(minIntervalMs) {
+    this.minIntervalMs = minIntervalMs;
+    this.jobs = new Set();
+    this.pending = false;
+    this.last = 0;
+    this.frames = 0;
+  }
+
+  request(job) {
+    this.jobs.add(job);
+    if (this.pending) return;
+    this.pending = true;
+    const wait = Math.max(0, this.last + this.minIntervalMs - performance.now());
+    setTimeout(() => requestAnimationFrame(() => this.flush()), wait);
+  }
+
+  flush() {
+    this.pending = false;
+    this.last = performance.now();
+    const jobs = [...this.jobs];
+    this.jobs.clear();
+    this.frames++;
+    for (const job of jobs) job();
+  }
+}

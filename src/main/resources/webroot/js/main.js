@@ -1,0 +1,163 @@
+// The live operations page: wires the stream, the bounded store, the charts and the panels together.
+import {el, fill, byId, num} from './dom.js';
+import {Store} from './store.js';
+import {PulseStream} from './stream.js';
+import {ChartPanel, RedrawScheduler, SYSTEM_CHARTS, APP_CHARTS} from './charts.js';
+import {ALL, RANGES, liveView, historyView} from './views.js';
+import {AlertsPanel} from './alerts.js';
+import {SummaryPanel, OptimizerPanel} from './panels.js';
+import {setUpAdminForm} from './admin.js';
+
+const BACKFILL_MINUTES = 15;
+const HISTORY_REFRESH_MS = 60000;
+const SUMMARY_REFRESH_MS = 60000;
+
+const store = new Store({windowSeconds: BACKFILL_MINUTES * 60, maxPoints: 1200, maxInstances: 64});
+const scheduler = new RedrawScheduler(200);
+const charts = {
+  system: SYSTEM_CHARTS.map(def => new ChartPanel(def, 'system', byId('system-charts'))),
+  app: APP_CHARTS.map(def => new ChartPanel(def, 'app', byId('app-charts'))),
+};
+const view = {instance: sessionStorage.getItem('pulse.instance') || ALL, range: 'live', node: null, generation: 0};
+const alerts = new AlertsPanel(() => stream.serverNow());
+const summary = new SummaryPanel();
+const optimizer = new OptimizerPanel();
+const dirty = new Set();
+let knownInstances = '';
+
+const stream = new PulseStream({
+  backfillMinutes: BACKFILL_MINUTES,
+  onFrame,
+  onStatus: showStatus,
+  onConnected: (hello, reconnect) => {
+    view.node = hello.instance;
+    alerts.reload();
+    if (!reconnect) {
+      optimizer.load();
+      loadSummary();
+    }
+  },
+});
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case 'system':
+    case 'app':
+      if (store.add(frame.type, frame.data)) {
+        dirty.add(frame.type);
+        scheduler.request(render);
+      }
+      break;
+    case 'alerts':
+      alerts.onEvent(frame.data);
+      break;
+    case 'optimizer':
+      optimizer.onEvent(frame.data);
+      break;
+    default:
+      break;
+  }
+}
+
+/** One animation frame: the instance picker, then the live charts whose kind got new samples. */
+function render() {
+  updatePicker();
+  if (view.range === 'live') {
+    for (const kind of dirty) {
+      for (const chart of charts[kind]) chart.show(liveView(store, kind, chart.def, view.instance));
+    }
+  }
+  dirty.clear();
+  const hasApp = store.instances('app').length > 0;
+  byId('app-charts').hidden = !hasApp && view.range === 'live';
+  fill(byId('app-note'), hasApp ? '' : 'No application samples on metrics.app in the last ' + BACKFILL_MINUTES
+    + ' minutes. The chat gateway publishes them when it is deployed; any service can post them to /api/metrics/app.');
+}
+
+function updatePicker() {
+  const instances = [...new Set([...store.instances('system'), ...store.instances('app')])].sort();
+  const signature = instances.join('\u0000');
+  if (signature === knownInstances) return;
+  knownInstances = signature;
+  const picker = byId('instance');
+  const options = [el('option', {value: ALL}, 'All instances (' + instances.length + ')')];
+  for (const name of instances) options.push(el('option', {value: name}, name));
+  if (view.instance !== ALL && !instances.includes(view.instance)) {
+    options.push(el('option', {value: view.instance}, view.instance + ' (no recent samples)'));
+  }
+  fill(picker, options);
+  picker.value = view.instance;
+}
+
+function showStatus(s) {
+  const badge = byId('status');
+  const lag = byId('lag');
+  const text = {
+    connecting: '… connecting',
+    backfilling: '⇣ loading from history',
+    live: '● live',
+    stale: '⚠ stale: no sample for ' + s.quiet + ' s',
+    reconnecting: '↻ reconnecting' + (s.retryIn !== null ? ' in ' + s.retryIn + ' s' : '') + (s.attempt > 1 ? ' (attempt ' + s.attempt + ')' : ''),
+    login: '🔒 login needed',
+  }[s.state];
+  fill(badge, text);
+  badge.className = 'badge ' + s.state;
+  badge.dataset.state = s.state;
+  if (s.state === 'login') {
+    fill(lag, el('a', {href: '/login.html'}, 'Log in'));
+  } else {
+    fill(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
+  }
+  lag.dataset.lag = s.lag === null ? '' : String(s.lag);
+}
+
+/** Instance or range changed: redraw every chart from the store, or load the range from history. */
+async function reshow() {
+  const generation = ++view.generation;
+  sessionStorage.setItem('pulse.instance', view.instance);
+  fill(byId('range-note'), view.range === 'live' ? '' : 'Loading ' + RANGES[view.range].label + '…');
+  if (view.range === 'live') {
+    dirty.add('system');
+    dirty.add('app');
+    scheduler.request(render);
+  } else {
+    const now = stream.serverNow();
+    for (const kind of ['system', 'app']) {
+      const instances = store.instances(kind);
+      const views = await Promise.all(charts[kind].map(c => historyView(kind, c.def, view.instance, instances, view.range, now)));
+      if (generation !== view.generation) return;
+      scheduler.request(() => charts[kind].forEach((c, i) => c.show(views[i])));
+    }
+    fill(byId('range-note'), 'Showing ' + RANGES[view.range].label + ' from history; refreshed every minute.');
+  }
+  loadSummary();
+}
+
+function loadSummary() {
+  const instance = view.instance === ALL ? view.node : view.instance;
+  if (instance) summary.load(instance).catch(e => fill(byId('summary-note'), 'Summary failed: ' + e.message));
+}
+
+byId('instance').addEventListener('change', e => {
+  view.instance = e.target.value;
+  reshow();
+});
+byId('range').addEventListener('change', e => {
+  view.range = e.target.value;
+  reshow();
+});
+new ResizeObserver(() => scheduler.request(() => Object.values(charts).flat().forEach(c => c.resize())))
+  .observe(byId('system-charts'));
+setInterval(() => view.range !== 'live' && reshow(), HISTORY_REFRESH_MS);
+setInterval(loadSummary, SUMMARY_REFRESH_MS);
+setInterval(() => alerts.renderActive(), 5000);
+setUpAdminForm();
+scheduler.request(render);
+stream.start();
+
+// read-only sizes for the browser tests and for anyone checking that the page's memory stays bounded
+window.pulseDebug = Object.freeze({
+  store: () => store.stats(),
+  redraws: () => scheduler.frames,
+  state: () => stream.state,
+});

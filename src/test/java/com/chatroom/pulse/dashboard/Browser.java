@@ -1,0 +1,147 @@
+package com.chatroom.pulse.dashboard;
+
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.ExpectedCondition;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.logging.Level;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Debian's headless Chromium driven by its chromedriver, with a fresh profile per browser. Tests that need it call
+ * {@link #start()}, which skips them (a JUnit assumption, never a failure) on a machine without the two binaries.
+ */
+final class Browser implements AutoCloseable {
+
+  static final Path CHROMIUM = Path.of(System.getProperty("dashboard.chromium", "/usr/bin/chromium"));
+  static final Path CHROMEDRIVER = Path.of(System.getProperty("dashboard.chromedriver", "/usr/bin/chromedriver"));
+  static final Duration WAIT = Duration.ofSeconds(20);
+  /** Where the tests leave their screenshots; the README's pictures in docs/ are copies of these. */
+  static final Path SCREENSHOTS = Path.of("target", "dashboard-screenshots");
+
+  final ChromeDriver driver;
+  private final Path profile;
+
+  private Browser(ChromeDriver driver, Path profile) {
+    this.driver = driver;
+    this.profile = profile;
+  }
+
+  static Browser start() throws IOException {
+    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+      "browser tests skipped: install Debian's chromium and chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER
+        + "), as .ci/run does");
+    Path profile = Files.createTempDirectory("pulse-chromium-");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1280,800", "--lang=en-US");
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+      .usingAnyFreePort().build();
+    return new Browser(new ChromeDriver(service, options), profile);
+  }
+
+  void open(String url) {
+    driver.get(url);
+  }
+
+  <T> T until(String what, ExpectedCondition<T> condition) {
+    return new WebDriverWait(driver, WAIT).withMessage(what).until(condition);
+  }
+
+  WebElement byId(String id) {
+    return driver.findElement(By.id(id));
+  }
+
+  String text(String id) {
+    return byId(id).getText();
+  }
+
+  String attr(String id, String name) {
+    return byId(id).getDomAttribute(name);
+  }
+
+  /** A data-* attribute of an element as a number (the charts publish their point count and newest time so). */
+  double number(String id, String dataName) {
+    String value = byId(id).getDomAttribute("data-" + dataName);
+    return value == null || value.isEmpty() ? Double.NaN : Double.parseDouble(value);
+  }
+
+  Object js(String script, Object... args) {
+    return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  /** Sets the viewport (what the page lays out in), not the window around it. */
+  void size(int width, int height) {
+    driver.manage().window().setSize(new Dimension(width, height));
+    long innerWidth = ((Number) js("return window.innerWidth")).longValue();
+    long innerHeight = ((Number) js("return window.innerHeight")).longValue();
+    driver.manage().window().setSize(new Dimension(2 * width - (int) innerWidth, 2 * height - (int) innerHeight));
+  }
+
+  Path screenshot(String name) throws IOException {
+    Files.createDirectories(SCREENSHOTS);
+    File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+    Path target = SCREENSHOTS.resolve(name);
+    Files.copy(shot.toPath(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return target;
+  }
+
+  /** Console messages at SEVERE (script errors, refused loads, CSP violations) since the last call. */
+  List<String> severeConsole() {
+    return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+      .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).map(LogEntry::getMessage).toList();
+  }
+
+  /**
+   * Script errors, refused loads and policy violations since the last call; not the console lines Chromium writes
+   * for an HTTP error answer (the optimizer's 404 is expected) or for a WebSocket that could not connect while the
+   * server was down (expected in the restart tests).
+   */
+  List<String> scriptErrors() {
+    return severeConsole().stream()
+      .filter(m -> !m.contains("Failed to load resource: the server responded with a status of"))
+      .filter(m -> !(m.contains("WebSocket connection to") && m.contains("failed")))
+      .toList();
+  }
+
+  @Override
+  public void close() {
+    try {
+      driver.quit();
+    } finally {
+      deleteQuietly(profile);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // a temp profile left behind is harmless
+    }
+  }
+}

@@ -143,7 +143,9 @@ class ClusterIT {
         assertThat(((JsonObject) r[1]).getInteger("frames")).isPositive();
         assertThat(recovered.ofType("system")).isNotEmpty()
           .allSatisfy(f -> assertThat(f.getJsonObject("data").getString("instance")).isEqualTo("node-b"));
-        assertThat(nodes.get(0).output()).doesNotContain("\tat ", "SEVERE");
+        // Vert.x itself logs the failed connections to the dead node (with a stack trace) while it still has messages
+        // for it: expected during failover. Pulse's own code must not have logged an error.
+        assertThat(nodes.get(0).output().lines().filter(l -> l.contains(" ERROR ") && l.contains("c.c.pulse"))).isEmpty();
         ctx.completeNow();
       })));
   }

@@ -276,7 +276,7 @@ class ManifestsTest {
       }
     }
     assertThat(k8s).as("k8s/deployment.yaml").containsKeys("INSTANCE_ID", "REDIS_URL", "PULSE_CONFIG", "CLUSTER", "CLUSTER_HOST",
-      "CLUSTER_K8S_SERVICE_DNS", "PULSE_ADMIN_TOKEN", "PULSE_INGEST_TOKEN");
+      "CLUSTER_K8S_SERVICE_DNS", "PULSE_ADMIN_TOKEN", "PULSE_INGEST_TOKEN", "PULSE_DASHBOARD_TOKEN");
 
     assertThat(pulseServices()).as("Pulse services in docker-compose.yml").hasSizeGreaterThanOrEqualTo(2);
     pulseServices().forEach((service, body) -> assertThat(known).as("docker-compose.yml service " + service + " sets")
@@ -561,12 +561,12 @@ class ManifestsTest {
     Map<String, Object> secret = k8s("Secret", "chatroom-pulse-secrets");
     assertThat(secret).doesNotContainKey("data");
     Map<String, Object> data = at(secret, "stringData");
-    assertThat(data).containsOnlyKeys("PULSE_ADMIN_TOKEN", "PULSE_INGEST_TOKEN", "CHAT_JWT_SECRET");
+    assertThat(data).containsOnlyKeys("PULSE_ADMIN_TOKEN", "PULSE_INGEST_TOKEN", "PULSE_DASHBOARD_TOKEN", "CHAT_JWT_SECRET");
     assertThat(data.values()).allSatisfy(v -> assertThat(v).isEqualTo(""));
     assertThat(read(K8S.resolve("secret.yaml"))).contains("REPLACE");
 
     String composeText = read(DOCKER.resolve("docker-compose.yml"));
-    for (String name : List.of("PULSE_ADMIN_TOKEN", "PULSE_INGEST_TOKEN", "CHAT_JWT_SECRET")) {
+    for (String name : List.of("PULSE_ADMIN_TOKEN", "PULSE_INGEST_TOKEN", "PULSE_DASHBOARD_TOKEN", "CHAT_JWT_SECRET")) {
       assertThat(composeText).contains(name + ": ${" + name + ":-}");
     }
     // every variable compose reads is documented in .env.example

@@ -16,13 +16,17 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Reads the host once per call. Blocking (file reads under /proc and /sys, statvfs): call it from a worker only.
  * Every read is O(1) in the number of open sockets: connections come from the kernel's established counter, never
  * from enumerating sockets, and disks from {@code statvfs} on the configured mounts, never from OSHI's file-store
- * listing (which forks {@code lsblk}).
+ * listing (which forks {@code lsblk}). On Linux the per-tick values come from {@link ProcFiles} (the same
+ * {@code /proc} files OSHI reads, without its per-call parsing); OSHI still lists the interfaces, gives the static
+ * facts, and reads everything on hosts where {@code /proc} is not usable.
  */
 final class HostProbe {
 
@@ -37,7 +41,14 @@ final class HostProbe {
   private final InternetProtocolStats ipStats;
   private final List<Mount> mounts;
   private List<NetworkIF> interfaces;
+  private Set<String> interfaceNames = Set.of();
   private long interfacesListedAt;
+  /** The Linux fast path, or null to read everything through OSHI. */
+  private final ProcFiles proc;
+  private final int logicalProcessors;
+  private final long[] memoryScratch = new long[2];
+  private final long[] netScratch = new long[2];
+  private final double[] loadScratch = new double[3];
 
   private long[] previousTicks;
   private long previousSent = -1;
@@ -49,6 +60,12 @@ final class HostProbe {
 
   /** @throws IllegalArgumentException when a configured mount cannot be read, with the mount named */
   HostProbe(List<String> mountPaths) {
+    this(mountPaths, ProcFiles.openIfUsable(Path.of("/proc")));
+  }
+
+  /** @param proc the /proc fast path, or null to read everything through OSHI */
+  HostProbe(List<String> mountPaths, ProcFiles proc) {
+    this.proc = proc;
     SystemInfo info = new SystemInfo();
     this.hal = info.getHardware();
     this.processor = hal.getProcessor();
@@ -62,9 +79,10 @@ final class HostProbe {
         throw new IllegalArgumentException("sampler.mounts: cannot read file system at '" + path + "': " + e, e);
       }
     }
+    this.logicalProcessors = processor.getLogicalProcessorCount();
     listInterfaces(System.nanoTime());
     // a baseline, so the first sample's CPU share and rates cover one interval rather than the time since boot
-    this.previousTicks = processor.getSystemCpuLoadTicks();
+    this.previousTicks = cpuTicks();
     long[] net = networkTotals();
     this.previousSent = net[0];
     this.previousRecv = net[1];
@@ -75,12 +93,20 @@ final class HostProbe {
     long now = System.nanoTime();
     double timestamp = System.currentTimeMillis() / 1000d;
 
-    long[] ticks = processor.getSystemCpuLoadTicks();
+    long[] ticks = cpuTicks();
     double cpuPercent = busyPercent(previousTicks, ticks);
     previousTicks = ticks;
 
-    long total = memory.getTotal();
-    long available = memory.getAvailable();
+    long total;
+    long available;
+    if (proc != null) {
+      proc.memory(memoryScratch);
+      total = memoryScratch[0];
+      available = memoryScratch[1];
+    } else {
+      total = memory.getTotal();
+      available = memory.getAvailable();
+    }
     double memoryPercent = total == 0 ? 0 : 100d * (total - available) / total;
 
     if (now - interfacesListedAt > INTERFACE_REFRESH_NANOS) {
@@ -101,13 +127,21 @@ final class HostProbe {
     }
     DiskUsage first = disks.get(0);
 
-    double[] load = processor.getSystemLoadAverage(3);
-    long established = ipStats.getTCPv4Stats().getConnectionsEstablished();
+    double[] load;
+    long established;
+    if (proc != null) {
+      proc.loadAverage(loadScratch);
+      load = loadScratch;
+      established = proc.establishedTcp();
+    } else {
+      load = processor.getSystemLoadAverage(3);
+      established = ipStats.getTCPv4Stats().getConnectionsEstablished();
+    }
 
     return new SystemMetrics(timestamp, round2(cpuPercent), round2(memoryPercent), round2((total - available) / MIB),
       round2(available / MIB), first.usagePercent(), first.freeGb(), net[0], net[1], established,
       List.of(round2(Math.max(0, load[0])), round2(Math.max(0, load[1])), round2(Math.max(0, load[2]))),
-      instance, seq, round2(total / MIB), processor.getLogicalProcessorCount(), round2(sentRate), round2(recvRate), disks);
+      instance, seq, round2(total / MIB), logicalProcessors, round2(sentRate), round2(recvRate), disks);
   }
 
   /** CPU busy share between two tick snapshots: everything but idle and iowait, as top and psutil count it. */
@@ -143,12 +177,43 @@ final class HostProbe {
     }
   }
 
+  /** Whether samples come from the /proc fast path (Linux) rather than OSHI's readers. */
+  boolean readsProcDirectly() {
+    return proc != null;
+  }
+
+  void close() {
+    if (proc != null) {
+      proc.close();
+    }
+  }
+
+  private long[] cpuTicks() {
+    if (proc == null) {
+      return processor.getSystemCpuLoadTicks();
+    }
+    long[] ticks = new long[ProcFiles.CPU_FIELDS];
+    proc.cpuTicks(ticks);
+    return ticks;
+  }
+
   private void listInterfaces(long now) {
     interfaces = hal.getNetworkIFs();
+    Set<String> names = new HashSet<>();
+    for (NetworkIF nif : interfaces) {
+      names.add(nif.getName());
+    }
+    interfaceNames = Set.copyOf(names);
     interfacesListedAt = now;
   }
 
+  /** Bytes sent and received by the interfaces OSHI lists (non-loopback, with a hardware address). */
   private long[] networkTotals() {
+    if (proc != null) {
+      // /proc/net/dev has every interface's counters in one read, instead of a dozen /sys files per interface
+      proc.networkTotals(interfaceNames, netScratch);
+      return new long[] {netScratch[0], netScratch[1]};
+    }
     long sent = 0;
     long recv = 0;
     for (NetworkIF nif : interfaces) {

@@ -70,7 +70,8 @@ public final class SamplerVerticle extends VerticleBase {
       meters.add(crossings[metric.ordinal()]);
     }
     warnings = new ThresholdWarnings(config.warn(), ordinal -> crossings[ordinal].increment());
-    LOG.info("Sampler started: instance {}, every {} ms, mounts {}", instance, config.intervalMs(), config.mounts());
+    LOG.info("Sampler started: instance {}, every {} ms, mounts {}, reading {}", instance, config.intervalMs(), config.mounts(),
+      probe.readsProcDirectly() ? "/proc directly" : "through OSHI");
     scheduleNextSample();
     return Future.succeededFuture();
   }
@@ -79,6 +80,9 @@ public final class SamplerVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timerId);
+    if (probe != null) {
+      probe.close();
+    }
     MeterRegistry registry = Meters.registry(vertx);
     meters.forEach(registry::remove);
     return Future.succeededFuture();

@@ -10,6 +10,7 @@ import com.chatroom.pulse.metrics.Meters;
 import com.chatroom.pulse.stream.ClientFrames.Ping;
 import com.chatroom.pulse.stream.ClientFrames.StreamError;
 import com.chatroom.pulse.stream.ClientFrames.Subscribe;
+import com.chatroom.pulse.http.WsWire;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,6 +18,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
@@ -68,6 +71,9 @@ public final class StreamFanout {
   private final Map<String, Counter> inboundRejected = new HashMap<>();
   private final MeterRegistry registry;
   private MessageConsumer<StreamFrame> consumer;
+  /** The newest frame this instance fanned out and its wire encoding, made once for all of its subscribers. */
+  private StreamFrame encodedFrame;
+  private ByteBuf encodedWire;
 
   private record Latest(StreamFrame frame, long receivedNanos) {
   }
@@ -135,12 +141,13 @@ public final class StreamFanout {
         .end(new JsonObject().put("error", e.code).put("message", e.getMessage()).put("field", e.field).encode());
       return;
     }
+    Channel channel = WsWire.channel(ctx.request());
     ctx.request().toWebSocket()
-      .onSuccess(ws -> onOpen(ws, connect))
+      .onSuccess(ws -> onOpen(ws, channel, connect))
       .onFailure(e -> LOG.debug("WebSocket handshake failed: {}", e.toString()));
   }
 
-  private void onOpen(ServerWebSocket ws, ClientFrames.Connect connect) {
+  private void onOpen(ServerWebSocket ws, Channel channel, ClientFrames.Connect connect) {
     if (nodeSubscribers.incrementAndGet() > config.maxSubscribers()) {
       nodeSubscribers.decrementAndGet();
       count(refused, "max_subscribers", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");
@@ -148,12 +155,15 @@ public final class StreamFanout {
       return;
     }
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
-    Subscriber sub = new Subscriber(ws, new TokenBucket(config.inboundPerSecond(), config.inboundBurst()));
+    Subscriber sub = new Subscriber(ws, channel, new TokenBucket(config.inboundPerSecond(), config.inboundBurst()));
     sub.index = subscribers.size();
     subscribers.add(sub);
     ws.closeHandler(v -> onClose(sub));
     ws.exceptionHandler(e -> onError(sub, e));
-    ws.drainHandler(v -> {
+    WsWire.onWritable(channel, () -> {
+      if (sub.ws.isClosed()) {
+        return;
+      }
       reportSuppressedErrors(sub);
       if (sub.backfill != null) {
         pumpBackfill(sub);
@@ -165,7 +175,7 @@ public final class StreamFanout {
     ws.binaryMessageHandler(data -> reject(sub, new StreamError("unsupported_frame", null,
       "binary frames are not supported: send JSON text frames")));
     sub.filter(connect.filter().streams(), connect.filter().instances());
-    ws.writeTextMessage(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
+    sub.sendText(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
       .put("streams", new JsonArray(Streams.ALL)).put("server_time", serverTime())
       .put("backfill_since", connect.since()).encode());
     if (connect.since() == null) {
@@ -209,15 +219,15 @@ public final class StreamFanout {
     }
     int written = 0;
     while (!backfill.historyWritten()) {
-      if (sub.ws.writeQueueFull()) {
+      if (sub.full()) {
         framesSent.increment(written);
         return;
       }
-      sub.ws.writeFrame(SharedTextFrames.of(backfill.nextHistoryFrame()));
+      sub.send(WsWire.textFrame(backfill.nextHistoryFrame()));
       written++;
     }
     framesSent.increment(written);
-    sub.ws.writeTextMessage(backfill.doneFrame().encode());
+    sub.sendText(backfill.doneFrame().encode());
     sub.backfill = null;
     sub.seam = backfill;
     int skipped = (int) backfill.droppedLive;
@@ -258,6 +268,7 @@ public final class StreamFanout {
     int sent = 0;
     int skipped = 0;
     int maxPending = config.maxPendingEvents();
+    ByteBuf wire = wireOf(frame);
     for (int i = 0, n = subscribers.size(); i < n; i++) {
       Subscriber sub = subscribers.get(i);
       if (sub.backfill != null) {
@@ -265,7 +276,7 @@ public final class StreamFanout {
           sub.backfill.hold(frame);
         }
       } else if (sub.wants(frame) && !seamDuplicate(sub, frame)) {
-        int s = sub.offer(frame, maxPending);
+        int s = sub.offer(frame, wire, maxPending);
         if (s == 0 && !sub.blocked()) {
           sent++;
         }
@@ -278,6 +289,15 @@ public final class StreamFanout {
     if (skipped > 0) {
       framesSkipped.increment(skipped);
     }
+  }
+
+  /** The frame's wire encoding, made once per frame for every subscriber of this instance. */
+  private ByteBuf wireOf(StreamFrame frame) {
+    if (frame != encodedFrame) {
+      encodedFrame = frame;
+      encodedWire = WsWire.textFrame(frame.payload());
+    }
+    return encodedWire;
   }
 
   /** Just after a backfill: a live frame delayed on its way may be one that history already sent. */
@@ -330,7 +350,7 @@ public final class StreamFanout {
     if (parsed instanceof Subscribe s) {
       subscribe(sub, s);
     } else if (parsed instanceof Ping p) {
-      sub.ws.writeTextMessage(new JsonObject().put("type", "pong").put("id", p.id())
+      sub.sendText(new JsonObject().put("type", "pong").put("id", p.id())
         .put("server_time", serverTime()).encode());
     }
   }
@@ -340,7 +360,7 @@ public final class StreamFanout {
     java.util.Set<String> oldStreams = sub.streamsFilter();
     java.util.Set<String> oldInstances = sub.instancesFilter();
     sub.filter(s.streams(), s.instances());
-    sub.ws.writeTextMessage(new JsonObject().put("type", "subscribed")
+    sub.sendText(new JsonObject().put("type", "subscribed")
       .put("streams", s.streams() == null ? new JsonArray(Streams.ALL) : new JsonArray(List.copyOf(s.streams())))
       .put("instances", s.instances() == null ? null : new JsonArray(List.copyOf(s.instances()))).encode());
     sendSnapshot(sub, f -> Subscriber.matches(oldStreams, oldInstances, f));
@@ -350,7 +370,7 @@ public final class StreamFanout {
     long now = System.nanoTime();
     for (Latest l : latest.values()) {
       if (now - l.receivedNanos() <= SNAPSHOT_MAX_AGE_NANOS && sub.wants(l.frame()) && !alreadySeen.test(l.frame())) {
-        sub.offer(l.frame(), config.maxPendingEvents());
+        sub.offer(l.frame(), wireOf(l.frame()), config.maxPendingEvents());
       }
     }
   }
@@ -364,16 +384,16 @@ public final class StreamFanout {
     if (sub.ws.isClosed()) {
       return;
     }
-    if (sub.ws.writeQueueFull()) {
+    if (sub.full()) {
       sub.suppressedErrors++;
     } else {
-      sub.ws.writeTextMessage(error.toJson().encode());
+      sub.sendText(error.toJson().encode());
     }
   }
 
   private static void reportSuppressedErrors(Subscriber sub) {
     if (sub.suppressedErrors > 0 && !sub.ws.isClosed()) {
-      sub.ws.writeTextMessage(new JsonObject().put("type", "error").put("code", "errors_suppressed")
+      sub.sendText(new JsonObject().put("type", "error").put("code", "errors_suppressed")
         .put("count", sub.suppressedErrors)
         .put("message", sub.suppressedErrors + " error frames were not sent: your connection could not take them").encode());
       sub.suppressedErrors = 0;

@@ -1,6 +1,10 @@
 package com.chatroom.pulse.stream;
 
 import com.chatroom.pulse.bus.StreamFrame;
+import com.chatroom.pulse.http.WsWire;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 
@@ -13,6 +17,8 @@ import java.util.Set;
  * One WebSocket subscriber and its delivery state, touched only on its edge instance's event loop.
  * While its write queue is full, samples coalesce to the newest per (stream, instance) and events wait in a
  * bounded queue; when it drains, the client is told how many frames it missed, then gets what is pending.
+ * Every data frame goes straight to the socket's channel ({@link WsWire}): shared frames as duplicates of one
+ * encoding, answers encoded for this socket alone; only the close frame goes through Vert.x.
  */
 final class Subscriber {
 
@@ -20,6 +26,7 @@ final class Subscriber {
   static final int MAX_COALESCED = 1024;
 
   final ServerWebSocket ws;
+  final Channel channel;
   final TokenBucket inbound;
   int index;
   /** Non-null while the subscriber catches up from history; live frames are held meanwhile. */
@@ -45,9 +52,25 @@ final class Subscriber {
   private long skippedSinceNotice;
   private long skippedTotal;
 
-  Subscriber(ServerWebSocket ws, TokenBucket inbound) {
+  Subscriber(ServerWebSocket ws, Channel channel, TokenBucket inbound) {
     this.ws = ws;
+    this.channel = channel;
     this.inbound = inbound;
+  }
+
+  /** Whether the socket's outbound buffer is past its high water mark ({@code stream.write_queue_bytes}). */
+  boolean full() {
+    return WsWire.full(channel);
+  }
+
+  /** Writes an encoded frame ({@link WsWire#textFrame}), shared or not. */
+  void send(ByteBuf frame) {
+    WsWire.write(channel, frame);
+  }
+
+  /** Writes one JSON text frame meant for this subscriber alone. */
+  void sendText(String json) {
+    WsWire.write(channel, WsWire.textFrame(Buffer.buffer(json)));
   }
 
   boolean wants(StreamFrame frame) {
@@ -78,13 +101,21 @@ final class Subscriber {
    * @return frames skipped by this call (a held sample replaced, an event dropped from a full queue)
    */
   int offer(StreamFrame frame, int maxPendingEvents) {
+    return offer(frame, null, maxPendingEvents);
+  }
+
+  /**
+   * Like {@link #offer(StreamFrame, int)}, with the frame already encoded for the wire (shared by every subscriber
+   * of this edge instance), or null to encode it here.
+   */
+  int offer(StreamFrame frame, ByteBuf wire, int maxPendingEvents) {
     if (ws.isClosed()) {
       // closed, but its close handler has not run yet: nothing to write, nothing to hold
       return 0;
     }
     if (!blocked) {
-      if (!ws.writeQueueFull()) {
-        ws.writeFrame(SharedTextFrames.of(frame.payload()));
+      if (!full()) {
+        send(wire != null ? wire : WsWire.textFrame(frame.payload()));
         return 0;
       }
       blocked = true;
@@ -100,7 +131,7 @@ final class Subscriber {
     blocked = false;
     int written = 0;
     if (skippedSinceNotice > 0) {
-      ws.writeTextMessage(new JsonObject().put("type", "skipped").put("count", skippedSinceNotice)
+      sendText(new JsonObject().put("type", "skipped").put("count", skippedSinceNotice)
         .put("total", skippedTotal).encode());
       skippedSinceNotice = 0;
     }
@@ -109,7 +140,7 @@ final class Subscriber {
     }
     Iterator<Map.Entry<Object, StreamFrame>> it = pending.entrySet().iterator();
     while (it.hasNext()) {
-      if (ws.writeQueueFull()) {
+      if (full()) {
         blocked = true;
         return written;
       }
@@ -118,7 +149,7 @@ final class Subscriber {
       if (entry.getKey() instanceof Long) {
         pendingEvents--;
       }
-      ws.writeFrame(SharedTextFrames.of(entry.getValue().payload()));
+      send(WsWire.textFrame(entry.getValue().payload()));
       written++;
     }
     pending = null;

@@ -1,0 +1,82 @@
+package com.chatroom.pulse.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
+
+/**
+ * Server-to-client WebSocket frames written straight to the socket's Netty channel. A server frame is unmasked, so
+ * the bytes of one event are the same for every recipient: the frame (header and UTF-8 payload) is encoded once and
+ * each socket gets a duplicate of it. Against Vert.x's {@code writeFrame}, that skips per recipient a lock, a promise,
+ * a queue hand-off and the frame encoder's allocation and copy (measured in BENCHMARKS.md: chat gateway, stream
+ * fan-out). Every data frame of a connection must go this way so they stay in order; the close frame goes through
+ * Vert.x, after them. The write queue bound is the channel's own: {@code ServerWebSocket.setWriteQueueMaxSize} sets
+ * its high water mark, {@link #full} reads its writability and {@link #onWritable} hears when it drains (Vert.x's own
+ * drain handler does not: it tracks Vert.x's queue, which these writes bypass).
+ * The channel comes from the upgraded request's connection (vertx-web wraps the WebSocket itself, hiding it),
+ * through Vert.x's {@link ConnectionBase}; if an upgrade breaks that, fall back to
+ * {@code ws.writeFrame(WebSocketFrame.textFrame(...))}, {@code ws.writeQueueFull()} and {@code ws.drainHandler}.
+ */
+public final class WsWire {
+
+  private WsWire() {
+  }
+
+  /** A complete, final, unmasked text frame holding {@code utf8}; shareable: writers take duplicates, nobody frees it. */
+  public static ByteBuf textFrame(Buffer utf8) {
+    int length = utf8.length();
+    int header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+    byte[] frame = new byte[header + length];
+    frame[0] = (byte) 0x81; // FIN + text
+    if (length < 126) {
+      frame[1] = (byte) length;
+    } else if (length < 65536) {
+      frame[1] = 126;
+      frame[2] = (byte) (length >>> 8);
+      frame[3] = (byte) length;
+    } else {
+      frame[1] = 127;
+      for (int i = 0; i < 8; i++) {
+        frame[2 + i] = (byte) ((long) length >>> (56 - 8 * i));
+      }
+    }
+    utf8.getBytes(0, length, frame, header);
+    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(frame));
+  }
+
+  /** The TCP channel under an HTTP/1.1 request, which its WebSocket upgrade keeps using. */
+  public static Channel channel(HttpServerRequest request) {
+    return ((ConnectionBase) request.connection()).channel();
+  }
+
+  /** Whether the socket's outbound buffer is past its high water mark. */
+  public static boolean full(Channel channel) {
+    return !channel.isWritable();
+  }
+
+  /**
+   * Writes and flushes a frame built by {@link #textFrame}; call on the socket's event loop. From the pipeline's tail
+   * a plain buffer passes the WebSocket encoder untouched (it only encodes frame objects).
+   */
+  public static void write(Channel channel, ByteBuf frame) {
+    channel.writeAndFlush(frame.duplicate(), channel.voidPromise());
+  }
+
+  /** Runs {@code drained} on the channel's event loop each time its outbound buffer falls back under the low water mark. */
+  public static void onWritable(Channel channel, Runnable drained) {
+    channel.pipeline().addFirst("pulse-writable", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (ctx.channel().isWritable()) {
+          drained.run();
+        }
+        super.channelWritabilityChanged(ctx);
+      }
+    });
+  }
+}

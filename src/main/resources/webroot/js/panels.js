@@ -62,6 +62,7 @@ export class OptimizerPanel {
   constructor() {
     this.actions = [];
     this.apiStatus = null;
+    this.apiMessage = null;
   }
 
   async load() {
@@ -72,6 +73,9 @@ export class OptimizerPanel {
         const body = await r.json();
         const list = Array.isArray(body) ? body : body.actions || [];
         this.actions = list.slice(0, MAX_ACTIONS);
+      } else {
+        const body = await r.json().catch(() => null);
+        this.apiMessage = body && typeof body.message === 'string' ? body.message : null;
       }
     } catch (e) {
       this.apiStatus = 'unreachable';
@@ -93,13 +97,13 @@ export class OptimizerPanel {
       note = 'The optimizer is not part of this build: GET /api/optimizer/actions answered 404. '
         + (this.actions.length ? 'Actions received live on the stream are shown.' : 'Its actions will appear here once it runs.');
     } else if (this.apiStatus !== null && this.apiStatus !== 200) {
-      note = 'The optimizer API did not answer (' + this.apiStatus + ').';
+      note = 'The optimizer API did not answer (' + this.apiStatus + ')' + (this.apiMessage ? ': ' + this.apiMessage : '') + '.';
     } else {
       note = this.actions.length ? '' : 'No optimizer actions yet.';
     }
     fill(byId('optimizer-note'), note);
     fill(byId('optimizer-rows'), this.actions.map(a => el('tr', {className: 'state-' + cssWord(a.state)},
-      el('td', {}, Number.isFinite(a.timestamp) ? dateTime(a.timestamp) : '–'),
+      el('td', {}, Number.isFinite(a.timestamp) ? dateTime(epochSeconds(a.timestamp)) : '–'),
       el('td', {className: 'instance'}, a.instance),
       el('td', {}, a.rule),
       el('td', {}, a.action),
@@ -108,6 +112,11 @@ export class OptimizerPanel {
       el('td', {className: 'summary'}, a.reason),
       el('td', {className: 'metrics'}, metrics(a.metrics)))));
   }
+}
+
+/** The optimizer's contract stamps actions in epoch milliseconds; seconds are accepted too. */
+function epochSeconds(t) {
+  return t > 1e11 ? t / 1000 : t;
 }
 
 function result(a) {

@@ -9,6 +9,7 @@ import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
 import com.chatroom.pulse.http.NodeStatus;
 import com.chatroom.pulse.ingest.MetricsBridgeVerticle;
+import com.chatroom.pulse.optimizer.OptimizerVerticle;
 import com.chatroom.pulse.sampler.SamplerVerticle;
 import com.chatroom.pulse.stream.StreamVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -19,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads the configuration and deploys the node: the alert manager first (a bad rule stops start-up before a port is
- * bound), then the stream relay and the edge, then the sampler, so the first sample already has somewhere to go.
+ * Loads the configuration and deploys the node: the alert manager and the optimizer first (a bad rule stops start-up
+ * before a port is bound), then the stream relay and the edge, then the sampler, so the first sample already has
+ * somewhere to go.
  * It does nothing else.
  */
 public final class MainVerticle extends VerticleBase {
@@ -38,7 +40,10 @@ public final class MainVerticle extends VerticleBase {
     return (config.alerts().enabled()
       ? vertx.deployVerticle(() -> new AlertVerticle(config), new DeploymentOptions())
       : Future.succeededFuture("alerts disabled"))
-      .compose(alerts -> deployPipeline(config));
+      .compose(alerts -> config.optimizer().enabled()
+        ? vertx.deployVerticle(() -> new OptimizerVerticle(config), new DeploymentOptions())
+        : Future.succeededFuture("optimizer disabled"))
+      .compose(optimizer -> deployPipeline(config));
   }
 
   private Future<?> deployPipeline(PulseConfig config) {
@@ -59,12 +64,14 @@ public final class MainVerticle extends VerticleBase {
       .onSuccess(v -> {
         NodeStatus status = NodeStatus.of(vertx);
         status.markDeployed();
-        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, chat {}, bridge {}, sampler {}, alerts {}, clustered {}",
+        LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, chat {}, bridge {}, sampler {}, alerts {}, optimizer {}, clustered {}",
           config.instanceId(), config.http().host(), status.httpPort(), config.http().instances(),
           config.redis().enabled() ? "Redis" : "memory", config.chat().identityConfigured() ? "on" : "off (no identity configured)",
           config.bridge().enabled() ? "on port " + config.bridge().port() : "off",
           config.sampler().enabled() ? "every " + config.sampler().intervalMs() + " ms" : "off",
-          config.alerts().enabled() ? config.alerts().rules().size() + " rules" : "off", vertx.isClustered());
+          config.alerts().enabled() ? config.alerts().rules().size() + " rules" : "off",
+          config.optimizer().enabled() ? config.optimizer().rules().size() + " rules" + (config.optimizer().dryRun() ? " (dry run)" : "") : "off",
+          vertx.isClustered());
       });
   }
 

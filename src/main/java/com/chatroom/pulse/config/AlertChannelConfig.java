@@ -129,7 +129,7 @@ public record AlertChannelConfig(String name, String type, String url, String se
     return channel;
   }
 
-  private static void checkUrl(ConfigReader r, String url) {
+  static void checkUrl(ConfigReader r, String url) {
     try {
       URI uri = URI.create(url);
       if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
@@ -141,7 +141,7 @@ public record AlertChannelConfig(String name, String type, String url, String se
   }
 
   /** A string that may be written as {@code ${ENV_VAR}}, so tokens in URLs and passwords stay out of the file. */
-  private static String secret(ConfigReader r, String name) {
+  static String secret(ConfigReader r, String name) {
     String value = r.string(name, "");
     Matcher m = ENV_REF.matcher(value);
     if (!m.matches()) {

@@ -39,27 +39,7 @@ public record AlertRuleConfig(String key, String name, String metric, String op,
   }
 
   static AlertRuleConfig read(ConfigReader r) {
-    String name = r.string("name", "");
-    if (!name.matches(NAME)) {
-      throw new ConfigException(r.key("name"), "must be 1-128 letters, digits, '_', '.', ':' or '-' starting with a letter or '_', got '" + name + "'");
-    }
-    String metric = r.string("metric", "");
-    if (metric.isEmpty()) {
-      throw new ConfigException(r.key("metric"), "is required: a field of either sample, e.g. cpu_percent or error_rate");
-    }
-    String op = operator(r);
-    if (!r.has("threshold")) {
-      throw new ConfigException(r.key("threshold"), "is required");
-    }
-    double threshold = r.number("threshold", 0, -Double.MAX_VALUE, Double.MAX_VALUE);
-    double clear = r.number("clear_threshold", threshold, -Double.MAX_VALUE, Double.MAX_VALUE);
-    boolean above = op.startsWith(">");
-    if (above ? clear > threshold : clear < threshold) {
-      throw new ConfigException(r.key("clear_threshold"), "must be " + (above ? "at most" : "at least")
-        + " the threshold " + threshold + " for a '" + op + "' rule (it is where the alert stops, not where it starts), got " + clear);
-    }
-    long forMs = r.durationMs("for", 0, 0, MAX_DURATION_MS);
-    long clearForMs = r.durationMs("clear_for", 0, 0, MAX_DURATION_MS);
+    AlertRuleConfig condition = condition(r);
     String severity = r.string("severity", "warning");
     if (!SEVERITIES.contains(severity)) {
       throw new ConfigException(r.key("severity"), "must be one of critical, warning, info, got '" + severity + "'");
@@ -80,10 +60,43 @@ public record AlertRuleConfig(String key, String name, String metric, String op,
       }
     }
     List<String> instances = r.strings("instances", List.of(), 256);
-    AlertRuleConfig rule = new AlertRuleConfig(r.key("").substring(0, r.key("").length() - 1), name, metric, op,
-      threshold, clear, forMs, clearForMs, severity, labels, annotations, instances);
+    AlertRuleConfig rule = new AlertRuleConfig(condition.key(), condition.name(), condition.metric(), condition.op(),
+      condition.threshold(), condition.clearThreshold(), condition.forMs(), condition.clearForMs(), severity, labels,
+      annotations, instances);
     r.rejectUnknown();
     return rule;
+  }
+
+  /**
+   * The condition part of a rule — {@code name}, {@code metric}, {@code op}, {@code threshold}, {@code clear_threshold},
+   * {@code for}, {@code clear_for} — shared by alert rules and optimizer rules, so both validate it the same way. The
+   * result has severity {@code warning} and no labels, annotations or instance patterns; the caller reads the rest of
+   * its section and calls {@link ConfigReader#rejectUnknown()}.
+   */
+  static AlertRuleConfig condition(ConfigReader r) {
+    String name = r.string("name", "");
+    if (!name.matches(NAME)) {
+      throw new ConfigException(r.key("name"), "must be 1-128 letters, digits, '_', '.', ':' or '-' starting with a letter or '_', got '" + name + "'");
+    }
+    String metric = r.string("metric", "");
+    if (metric.isEmpty()) {
+      throw new ConfigException(r.key("metric"), "is required: a field of either sample, e.g. cpu_percent or error_rate");
+    }
+    String op = operator(r);
+    if (!r.has("threshold")) {
+      throw new ConfigException(r.key("threshold"), "is required");
+    }
+    double threshold = r.number("threshold", 0, -Double.MAX_VALUE, Double.MAX_VALUE);
+    double clear = r.number("clear_threshold", threshold, -Double.MAX_VALUE, Double.MAX_VALUE);
+    boolean above = op.startsWith(">");
+    if (above ? clear > threshold : clear < threshold) {
+      throw new ConfigException(r.key("clear_threshold"), "must be " + (above ? "at most" : "at least")
+        + " the threshold " + threshold + " for a '" + op + "' rule (it is where the rule stops, not where it starts), got " + clear);
+    }
+    long forMs = r.durationMs("for", 0, 0, MAX_DURATION_MS);
+    long clearForMs = r.durationMs("clear_for", 0, 0, MAX_DURATION_MS);
+    return new AlertRuleConfig(r.key("").substring(0, r.key("").length() - 1), name, metric, op, threshold, clear, forMs,
+      clearForMs, "warning", Map.of(), Map.of(), List.of());
   }
 
   private static String operator(ConfigReader r) {

@@ -14,11 +14,12 @@ import java.util.Set;
  * @param instanceId this node's name in every sample and event (INSTANCE_ID, else the host name)
  */
 public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis, SamplerConfig sampler, StreamConfig stream,
-                          HistoryConfig history, AlertsConfig alerts, ChatConfig chat, BridgeConfig bridge) {
+                          HistoryConfig history, AlertsConfig alerts, OptimizerConfig optimizer, ChatConfig chat,
+                          BridgeConfig bridge) {
 
   /** Top-level keys of the config document. */
   static final Set<String> SECTIONS = Set.of("instance_id", "http", "redis", "sampler", "stream", "history", "alerts",
-    "chat", "bridge");
+    "optimizer", "chat", "bridge");
 
   /**
    * Environment variables Pulse reads, and the config key each one overrides. Lists are comma-separated.
@@ -40,6 +41,8 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
     Map.entry("STREAM_ALLOWED_ORIGINS", "stream.allowed_origins"),
     Map.entry("ALERTS_ENABLED", "alerts.enabled"),
     Map.entry("ALERTS_EXTERNAL_URL", "alerts.external_url"),
+    Map.entry("OPTIMIZER_ENABLED", "optimizer.enabled"),
+    Map.entry("OPTIMIZER_DRY_RUN", "optimizer.dry_run"),
     Map.entry("CHAT_JWT_SECRET", "chat.jwt_secret"),
     Map.entry("CHAT_JWT_PUBLIC_KEY", "chat.jwt_public_key"),
     Map.entry("CHAT_JWT_ISSUER", "chat.jwt_issuer"),
@@ -77,6 +80,7 @@ public record PulseConfig(String instanceId, HttpConfig http, RedisConfig redis,
       StreamConfig.read(ConfigReader.section(document, "stream", "")),
       HistoryConfig.read(ConfigReader.section(document, "history", "")),
       AlertsConfig.read(ConfigReader.section(document, "alerts", "")),
+      OptimizerConfig.read(ConfigReader.section(document, "optimizer", "")),
       ChatConfig.read(ConfigReader.section(document, "chat", "")),
       BridgeConfig.read(ConfigReader.section(document, "bridge", "")));
   }

@@ -8,6 +8,7 @@ import com.chatroom.pulse.history.HistoryRoutes;
 import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.ingest.IngestRoutes;
 import com.chatroom.pulse.metrics.Meters;
+import com.chatroom.pulse.optimizer.OptimizerRoutes;
 import com.chatroom.pulse.stream.StreamFanout;
 import com.chatroom.pulse.stream.Streams;
 import io.vertx.core.Future;
@@ -26,7 +27,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 /**
  * The edge: deployed once per event loop, all instances sharing one server on {@code http.port}. Each instance owns
  * the connections it accepts, including their WebSockets, so every write to a socket happens on that socket's own
- * event loop. Routes: {@code /} (the dashboard), {@code /api/*} (alerts: see {@link AlertRoutes}), {@code /metrics},
+ * event loop. Routes: {@code /} (the dashboard), {@code /api/*} (alerts: see {@link AlertRoutes}; the optimizer: see
+ * {@link OptimizerRoutes}), {@code /metrics},
  * {@code /metrics/stream}, {@code /chat}, {@code /health/*}, {@code /webjars/*} (uPlot for the dashboard), and the
  * optional dashboard login ({@link DashboardAuth}). The chat gateway follows the stream's pattern: a per-instance
  * {@link ChatEndpoint} owns the chat sockets accepted here, while the node-wide room state lives in the single
@@ -70,6 +72,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/api/metrics/current").handler(this::currentMetrics);
     HistoryRoutes.mount(router, vertx, config);
     AlertRoutes.mount(router, vertx, config);
+    OptimizerRoutes.mount(router, vertx, config);
     router.route("/api/*").handler(ctx -> ctx.fail(404));
     // uPlot's WebJar lays its files out under META-INF/resources/webjars/uplot/<version>/dist/: versioned paths, cached long
     router.get("/webjars/*").handler(StaticHandler.create(WEBJARS).setMaxAgeSeconds(WEBJAR_MAX_AGE_SECONDS));
@@ -89,7 +92,7 @@ public final class HttpVerticle extends VerticleBase {
       .setStrictThreadMode(true)
       .setMaxWebSocketFrameSize(config.http().maxFrameBytes())
       .setMaxWebSocketMessageSize(config.http().maxFrameBytes());
-    return Future.all(stream.start(), chat.start())
+    return Future.all(stream.start(), chat.start(), LoadShedding.follow(vertx, config.instanceId()))
       .compose(v -> vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(Failures::invalidRequest)
         .listen(config.http().port(), config.http().host()))
       .onSuccess(s -> {
@@ -108,6 +111,7 @@ public final class HttpVerticle extends VerticleBase {
     checks.register("deployment", promise -> promise.complete(NodeStatus.of(vertx).deployed()
       ? Status.OK() : Status.KO(new JsonObject().put("reason", "verticles still deploying"))));
     checks.register("sampler", promise -> promise.complete(samplerStatus()));
+    checks.register("load", promise -> promise.complete(loadStatus()));
     if (vertx.isClustered()) {
       checks.register("cluster", promise -> promise.complete(clusterStatus()));
     }
@@ -116,6 +120,16 @@ public final class HttpVerticle extends VerticleBase {
       .onSuccess(h -> promise.complete(Status.OK(h)))
       .onFailure(e -> promise.complete(Status.KO(new JsonObject().put("reason", "history not answering: " + e.getMessage())))));
     return checks;
+  }
+
+  /** Not ready while the optimizer sheds load here: a Service sends new connections to the other pods. */
+  private Status loadStatus() {
+    NodeStatus.Shedding shedding = NodeStatus.of(vertx).shedding();
+    if (shedding == null) {
+      return Status.OK(new JsonObject().put("shedding", false));
+    }
+    return Status.KO(new JsonObject().put("reason", "shedding load: " + shedding.reason()).put("shedding", true)
+      .put("rule", shedding.rule()).put("cap", shedding.cap()).put("since", shedding.since()));
   }
 
   /** The cluster as this node sees it: a node that lost its peers is still ready to serve its own clients. */

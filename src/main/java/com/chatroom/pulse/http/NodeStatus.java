@@ -5,10 +5,12 @@ import io.vertx.core.shareddata.Shareable;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Node-wide facts the edge reports: whether every verticle has deployed, and the port the HTTP server really
- * bound. One per Vert.x instance (kept in a local map), thread-safe.
+ * Node-wide facts the edge reports: whether every verticle has deployed, the port the HTTP server really bound, and
+ * whether the optimizer is shedding load here. One per Vert.x instance (kept in a local map), shared by every edge
+ * instance, thread-safe.
  */
 public final class NodeStatus implements Shareable {
 
@@ -16,6 +18,18 @@ public final class NodeStatus implements Shareable {
 
   private final AtomicBoolean deployed = new AtomicBoolean();
   private final AtomicInteger httpPort = new AtomicInteger(-1);
+  private final AtomicReference<Shedding> shedding = new AtomicReference<>();
+
+  /**
+   * The optimizer's {@code shed_load} in force on this node: readiness answers 503 with this reason.
+   *
+   * @param reason why, from the action event
+   * @param rule   the rule (or {@code manual}) whose decision set it
+   * @param cap    chat connections the node keeps accepting meanwhile
+   * @param since  epoch ms of the decision
+   */
+  public record Shedding(String reason, String rule, long cap, long since) {
+  }
 
   public static NodeStatus of(Vertx vertx) {
     return (NodeStatus) vertx.sharedData().getLocalMap(MAP).computeIfAbsent("status", k -> new NodeStatus());
@@ -35,5 +49,15 @@ public final class NodeStatus implements Shareable {
 
   void httpPort(int port) {
     httpPort.set(port);
+  }
+
+  /** The load shedding in force, or null. */
+  public Shedding shedding() {
+    return shedding.get();
+  }
+
+  /** @param now the shedding in force from now on, or null once it is lifted */
+  void shedding(Shedding now) {
+    shedding.set(now);
   }
 }

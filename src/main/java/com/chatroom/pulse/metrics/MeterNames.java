@@ -66,6 +66,12 @@ public final class MeterNames {
   public static final String ALERTS_NOTIFICATIONS_LATENCY = "pulse.alerts.notifications.latency";
   public static final String ALERTS_CIRCUIT_STATE = "pulse.alerts.circuit.state";
 
+  // optimizer
+  public static final String OPTIMIZER_SAMPLES = "pulse.optimizer.samples";
+  public static final String OPTIMIZER_DECISIONS = "pulse.optimizer.decisions";
+  public static final String OPTIMIZER_ACTIVE = "pulse.optimizer.actions.active";
+  public static final String OPTIMIZER_AUDIT_ERRORS = "pulse.optimizer.audit.errors";
+
   // chat gateway
   public static final String CHAT_CONNECTIONS = "pulse.chat.connections";
   public static final String CHAT_ROOMS = "pulse.chat.rooms";

@@ -118,7 +118,7 @@ final class Browser implements AutoCloseable {
 
   /**
    * Script errors, refused loads and policy violations since the last call; not the console lines Chromium writes
-   * for an HTTP error answer (the optimizer's 404 is expected) or for a WebSocket that could not connect while the
+   * for an HTTP error answer (an API that is switched off answers 503) or for a WebSocket that could not connect while the
    * server was down (expected in the restart tests).
    */
   List<String> scriptErrors() {

@@ -9,6 +9,7 @@ import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryVerticle;
 import com.chatroom.pulse.http.HttpVerticle;
 import com.chatroom.pulse.http.NodeStatus;
+import com.chatroom.pulse.optimizer.OptimizerVerticle;
 import com.chatroom.pulse.stream.StreamVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -20,7 +21,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A whole node in this JVM without a sampler: the stream relay, history, the alert manager and the edge, fed by
+ * A whole node in this JVM without a sampler: the stream relay, history, the alert manager, the optimizer (no rules)
+ * and the edge, fed by
  * samples the test publishes on the real addresses. The edge can be stopped and started again on the same port,
  * which is a server restart as the browser sees it while history keeps recording.
  */
@@ -54,7 +56,8 @@ final class DashboardNode {
     DashboardNode node = new DashboardNode(vertx, config);
     await(vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions())
       .compose(id -> vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions()))
-      .compose(id -> vertx.deployVerticle(() -> new AlertVerticle(config), new DeploymentOptions())));
+      .compose(id -> vertx.deployVerticle(() -> new AlertVerticle(config), new DeploymentOptions()))
+      .compose(id -> vertx.deployVerticle(() -> new OptimizerVerticle(config), new DeploymentOptions())));
     node.startEdge();
     NodeStatus.of(vertx).markDeployed();
     return node;

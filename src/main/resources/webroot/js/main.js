@@ -109,6 +109,9 @@ function showStatus(s) {
     fill(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
   }
   lag.dataset.lag = s.lag === null ? '' : String(s.lag);
+  const mode = byId('mode');
+  fill(mode, s.throttleMs > 0 ? 'server busy: samples averaged over ' + num(s.throttleMs / 1000, 0) + ' s' : '');
+  mode.dataset.throttleMs = String(s.throttleMs || 0);
 }
 
 /** Instance or range changed: redraw every chart from the store, or load the range from history. */

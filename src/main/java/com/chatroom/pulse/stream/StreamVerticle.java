@@ -85,6 +85,10 @@ public final class StreamVerticle extends VerticleBase {
     if (instanceId != null) {
       node.instanceId.set(instanceId);
     }
+    // the node-wide state outlives a redeployment of this verticle, whose modes and windows start afresh
+    node.throttleMs.set(0);
+    node.idleSeconds.set(0);
+    node.latest.clear();
     rejects = new BusRejects(registry, "stream");
     for (String stream : Streams.ALL) {
       published.put(stream, Counter.builder(MeterNames.STREAM_EVENTS_PUBLISHED)

@@ -47,7 +47,8 @@ final class PipelineReactions {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineReactions.class);
   static final long MAX_IDLE_SECONDS = 86_400;
   static final double MAX_RATE = 1_000_000;
-  static final long MAX_FLOOR = 1_000_000;
+  /** Any floor is accepted (the optimizer's config allows up to 100 million); above chat.history_size it trims nothing. */
+  static final long MAX_FLOOR = Integer.MAX_VALUE;
 
   private final Vertx vertx;
   private final ChatConfig config;

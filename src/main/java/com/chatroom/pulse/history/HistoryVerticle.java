@@ -48,7 +48,8 @@ public final class HistoryVerticle extends VerticleBase {
    * sampler's default 1 Hz, what the dashboard backfills on connect.
    */
   static final int DEFAULT_RAW_FLOOR = 900;
-  static final long MAX_RAW_FLOOR = 10_000_000;
+  /** Any floor is accepted (the optimizer's config allows up to 100 million); above the ring's size it trims nothing. */
+  static final long MAX_RAW_FLOOR = Integer.MAX_VALUE;
   /** Series cut per turn of the event loop: a thousand instances of two kinds never hold the loop at once. */
   static final int TRIM_SLICE = 64;
 

@@ -79,7 +79,8 @@ class DashboardPageTest {
       .as("40 history frames cost a few batched redraws, not one each").isLessThan(10);
     assertThat(browser.text("chart-cpu")).contains("pod-a: 59.0 %");
 
-    double live = now();
+    // stamped in the past: the summary read below ends at "now", and a sample stamped ahead of it would be left out
+    double live = now() - 0.5;
     for (int i = 0; i < 3; i++) {
       node.publish(Samples.at("pod-a", 40 + i, live + i * 0.1, 61 + i, 40, 55));
     }

@@ -155,7 +155,8 @@ setInterval(() => view.range !== 'live' && reshow(), HISTORY_REFRESH_MS);
 setInterval(loadSummary, SUMMARY_REFRESH_MS);
 setInterval(() => alerts.renderActive(), 5000);
 setUpAdminForm();
-scheduler.request(render);
+// the first render at once, not on the first animation frame: the page's notes are there before any answer arrives
+render();
 stream.start();
 
 // read-only sizes for the browser tests and for anyone checking that the page's memory stays bounded

@@ -109,6 +109,9 @@ function showStatus(s) {
     fill(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
   }
   lag.dataset.lag = s.lag === null ? '' : String(s.lag);
+  const mode = byId('mode');
+  fill(mode, s.throttleMs > 0 ? 'server busy: samples averaged over ' + num(s.throttleMs / 1000, 0) + ' s' : '');
+  mode.dataset.throttleMs = String(s.throttleMs || 0);
 }
 
 /** Instance or range changed: redraw every chart from the store, or load the range from history. */
@@ -152,7 +155,8 @@ setInterval(() => view.range !== 'live' && reshow(), HISTORY_REFRESH_MS);
 setInterval(loadSummary, SUMMARY_REFRESH_MS);
 setInterval(() => alerts.renderActive(), 5000);
 setUpAdminForm();
-scheduler.request(render);
+// the first render at once, not on the first animation frame: the page's notes are there before any answer arrives
+render();
 stream.start();
 
 // read-only sizes for the browser tests and for anyone checking that the page's memory stays bounded

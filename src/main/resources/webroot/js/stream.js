@@ -13,6 +13,8 @@ const STALE_MIN_SECONDS = 10;
  * duplicates, so asking for a bit more costs nothing and a bit less would leave a hole.
  */
 const SINCE_OVERLAP_SECONDS = 2;
+/** The server closed us for sending nothing (the optimizer's reap_idle): see onClose. */
+const CLOSE_IDLE = 4001;
 
 export class PulseStream {
   /**
@@ -39,6 +41,8 @@ export class PulseStream {
     this.connectedOnce = false;
     this.retryAt = 0;
     this.backfilled = 0;
+    /** While the server sheds load it aggregates samples into one frame per instance per this window (0: every sample). */
+    this.throttleMs = 0;
   }
 
   start() {
@@ -86,6 +90,12 @@ export class PulseStream {
       case 'app':
         this.onSample(frame);
         break;
+      case 'notice':
+        if (frame.code === 'throttled' || frame.code === 'unthrottled') {
+          this.throttleMs = Number.isFinite(frame.interval_ms) ? frame.interval_ms : 0;
+          this.report();
+        }
+        break;
       default:
         break;
     }
@@ -100,6 +110,7 @@ export class PulseStream {
     const reconnect = this.connectedOnce;
     this.connectedOnce = true;
     this.helloSeen = true;
+    this.throttleMs = Number.isFinite(hello.throttle_interval_ms) ? hello.throttle_interval_ms : 0;
     this.attempt = 0;
     this.lastPongAt = Date.now();
     this.lastDataAt = Date.now();
@@ -155,7 +166,9 @@ export class PulseStream {
       }
       if (now - this.lastPingAt >= PING_EVERY_MS) this.ping();
       const quiet = (now - this.lastDataAt) / 1000;
-      if (this.state === 'live' && quiet > Math.max(STALE_MIN_SECONDS, 5 * this.interval)) this.setState('stale');
+      // aggregated frames come once per window: that alone is not staleness
+      const expected = Math.max(STALE_MIN_SECONDS, 5 * this.interval, 2 * this.throttleMs / 1000);
+      if (this.state === 'live' && quiet > expected) this.setState('stale');
     }
     this.report();
   }
@@ -170,6 +183,18 @@ export class PulseStream {
     this.closeCode = event.code;
     this.setState('reconnecting');
     if (this.attempt >= 2) this.checkLogin();
+    if (event.code === CLOSE_IDLE && document.hidden) {
+      // reaped while the tab was hidden (its timers, and so its pings, were slowed down): come back when someone looks,
+      // not at once, which would undo the load the server just shed
+      this.retryAt = 0;
+      const onVisible = () => {
+        if (document.hidden) return;
+        document.removeEventListener('visibilitychange', onVisible);
+        this.timer = setTimeout(() => this.connect(), delay);
+      };
+      document.addEventListener('visibilitychange', onVisible);
+      return;
+    }
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
@@ -194,6 +219,7 @@ export class PulseStream {
       state: this.state, lag: this.lag, attempt: this.attempt, quiet, backfilled: this.backfilled,
       retryIn: this.retryAt ? Math.max(0, Math.ceil((this.retryAt - Date.now()) / 1000)) : null,
       closeCode: this.closeCode,
+      throttleMs: this.throttleMs,
     });
   }
 }

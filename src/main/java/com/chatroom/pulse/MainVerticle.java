@@ -47,7 +47,7 @@ public final class MainVerticle extends VerticleBase {
   }
 
   private Future<?> deployPipeline(PulseConfig config) {
-    Future<String> stream = vertx.deployVerticle(StreamVerticle::new, new DeploymentOptions());
+    Future<String> stream = vertx.deployVerticle(() -> StreamVerticle.of(config.instanceId()), new DeploymentOptions());
     Future<String> history = vertx.deployVerticle(() -> new HistoryVerticle(config), new DeploymentOptions());
     // the room registry answers the edges' chat commands, so it is up before the edge accepts its first socket
     Future<String> edge = vertx.deployVerticle(() -> new ChatRoomsVerticle(config), new DeploymentOptions())

@@ -105,7 +105,7 @@ public final class ChatEndpoint {
   private void onOpen(ServerWebSocket ws, io.netty.channel.Channel channel, Identity identity) {
     String ip = ws.remoteAddress() == null ? "unknown" : ws.remoteAddress().hostAddress();
     int override = node.connectionCap.get();
-    int cap = override > 0 ? Math.min(override, config.maxConnections()) : config.maxConnections();
+    int cap = override >= 0 ? Math.min(override, config.maxConnections()) : config.maxConnections();
     if (node.connections.incrementAndGet() > cap) {
       node.connections.decrementAndGet();
       count(MeterNames.CHAT_REFUSED, "max_connections");

@@ -29,8 +29,9 @@ final class ChatNode implements Shareable {
   /** Room frames handed to the edge instances and not yet written out by each of them (one count per instance). */
   final AtomicLong pendingFrames = new AtomicLong();
 
-  /** Optimizer overrides: 0 means "as configured". */
-  final AtomicInteger connectionCap = new AtomicInteger();
+  /** Optimizer overrides. The connection cap: -1 means "as configured" (0 is a cap: no new connection at all). */
+  final AtomicInteger connectionCap = new AtomicInteger(-1);
+  /** Seconds of silence after which a connection is reaped, and the message rate: 0 means "as configured". */
   final AtomicLong idleSeconds = new AtomicLong();
   private final AtomicLong rateBits = new AtomicLong();
 

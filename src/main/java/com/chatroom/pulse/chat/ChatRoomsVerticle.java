@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 
 /**
  * The node's room registry, one instance per node. It holds exactly one event-bus subscription per room that has
@@ -43,6 +44,8 @@ import java.util.Map;
 public final class ChatRoomsVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChatRoomsVerticle.class);
+  /** Rooms cut per turn of the event loop when trim_caches arrives: 10,000 rooms never hold the loop at once. */
+  static final int TRIM_SLICE = 256;
 
   private final PulseConfig pulse;
   private final ChatConfig config;
@@ -53,6 +56,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private BusRejects rejects;
   private Counter accepted;
   private Counter duplicates;
+  private Counter backlogTrimmed;
   private RoomOrdering ordering;
   private long metricsTimer;
 
@@ -68,6 +72,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
     accepted = Counter.builder(MeterNames.CHAT_MESSAGES).description("Chat messages sequenced on this node").register(registry);
     duplicates = Counter.builder(MeterNames.CHAT_DUPLICATES)
       .description("Chat messages re-sent with an id already sequenced: acknowledged, not delivered again").register(registry);
+    backlogTrimmed = Counter.builder(MeterNames.CHAT_BACKLOG_TRIMMED)
+      .description("Chat messages dropped from in-memory room backlogs by the optimizer's trim_caches").register(registry);
     Gauge.builder(MeterNames.CHAT_ROOMS, rooms, Map::size).description("Rooms with members on this node").register(registry);
     store = pulse.redis().enabled()
       ? new RedisChatStore(Redis.createClient(vertx, pulse.redis().options()), config)
@@ -78,7 +84,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
       this::dispatched);
     metrics = new ChatAppMetrics(ChatNode.of(vertx), registry, pulse.instanceId(), System.currentTimeMillis());
     metricsTimer = vertx.setPeriodic(config.metricsIntervalMs(), id -> publishMetrics());
-    PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice, rejects);
+    PipelineReactions reactions = new PipelineReactions(vertx, config, ChatNode.of(vertx), pulse.instanceId(), this::postNotice,
+      this::holdBacklog, rejects);
     LOG.info("Chat rooms started: store {}, history {} per room, identity {}", store.backend(), config.historySize(),
       config.identityConfigured() ? config : "none configured: /chat refuses every connection");
     return Future.all(
@@ -172,6 +179,37 @@ public final class ChatRoomsVerticle extends VerticleBase {
         }
       });
     }
+  }
+
+  /**
+   * trim_caches: room backlogs held at {@code floor} messages ({@code -1}: back to {@code chat.history_size}), and cut
+   * to it now, {@link #TRIM_SLICE} rooms per turn of the event loop.
+   */
+  private void holdBacklog(int floor) {
+    List<IntSupplier> trims = store.holdBacklog(floor);
+    if (floor < 0) {
+      LOG.info("Chat room backlogs back to chat.history_size ({} messages)", config.historySize());
+    } else if (trims.isEmpty()) {
+      LOG.info("trim_caches: no in-memory chat backlog to trim (store: {}{})", store.backend(),
+        store.backend().equals("memory") ? "" : ", which bounds its own history");
+    } else {
+      trimSlice(trims, 0, 0, floor);
+    }
+  }
+
+  private void trimSlice(List<IntSupplier> trims, int from, long dropped, int floor) {
+    int to = Math.min(trims.size(), from + TRIM_SLICE);
+    long total = dropped;
+    for (int i = from; i < to; i++) {
+      total += trims.get(i).getAsInt();
+    }
+    if (to < trims.size()) {
+      long sofar = total;
+      vertx.runOnContext(v -> trimSlice(trims, to, sofar, floor));
+      return;
+    }
+    backlogTrimmed.increment(total);
+    LOG.info("trim_caches: {} chat messages dropped from {} room backlogs, now held at {} messages each", total, trims.size(), floor);
   }
 
   /** One more frame for every edge instance to write out. */

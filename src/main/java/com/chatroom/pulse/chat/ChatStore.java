@@ -4,6 +4,7 @@ import com.chatroom.pulse.bus.ChatMessage;
 import io.vertx.core.Future;
 
 import java.util.List;
+import java.util.function.IntSupplier;
 
 /**
  * Where a room's sequence number, recent history and de-duplication memory live: Redis when configured (shared by
@@ -38,6 +39,18 @@ interface ChatStore {
 
   /** The newest {@code count} messages, oldest first. */
   Future<History> latest(String room, int count);
+
+  /**
+   * The optimizer's trim_caches: from now on every room keeps at most {@code floor} messages in this process's memory
+   * ({@code -1}: back to {@code chat.history_size}). A store whose history lives elsewhere (Redis, which bounds it with
+   * MAXLEN and expiry) ignores it.
+   *
+   * @return one task per room that cuts it to the floor now and returns the messages it dropped (so a caller can
+   *         spread them over several turns of the event loop); none when released or not in memory
+   */
+  default List<IntSupplier> holdBacklog(int floor) {
+    return List.of();
+  }
 
   String backend();
 

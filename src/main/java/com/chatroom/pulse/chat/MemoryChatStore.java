@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -25,6 +26,8 @@ final class MemoryChatStore implements ChatStore {
   private final ChatConfig config;
   private final Predicate<String> inUse;
   private final LinkedHashMap<String, Room> rooms = new LinkedHashMap<>(16, 0.75f, true);
+  /** Messages a room keeps: {@code history_size}, or the optimizer's floor while trim_caches holds. */
+  private int backlog;
 
   private static final class Room {
     long seq;
@@ -37,6 +40,28 @@ final class MemoryChatStore implements ChatStore {
   MemoryChatStore(ChatConfig config, Predicate<String> inUse) {
     this.config = config;
     this.inUse = inUse;
+    this.backlog = config.historySize();
+  }
+
+  @Override
+  public List<IntSupplier> holdBacklog(int floor) {
+    backlog = floor < 0 ? config.historySize() : Math.min(floor, config.historySize());
+    // the rooms themselves, not their names: a lookup in this access-ordered map would count as a use of the room
+    List<IntSupplier> trims = new ArrayList<>(floor < 0 ? 0 : rooms.size());
+    if (floor >= 0) {
+      rooms.values().forEach(room -> trims.add(() -> cut(room)));
+    }
+    return trims;
+  }
+
+  /** Drops a room's oldest messages beyond the backlog in force; sequence numbers and de-duplication stay. */
+  private int cut(Room room) {
+    int dropped = 0;
+    while (room.history.size() > backlog) {
+      room.history.pollFirst();
+      dropped++;
+    }
+    return dropped;
   }
 
   @Override
@@ -59,9 +84,7 @@ final class MemoryChatStore implements ChatStore {
     }
     long seq = ++room.seq;
     room.history.addLast(new ChatMessage(d.room(), seq, d.clientId(), d.userId(), d.userName(), d.text(), d.timestamp(), d.origin(), 0));
-    if (room.history.size() > config.historySize()) {
-      room.history.pollFirst();
-    }
+    cut(room);
     room.seen.put(key, new long[] {seq, now + config.dedupSeconds() * 1000});
     if (room.seen.size() > MAX_DEDUP) {
       Iterator<long[]> it = room.seen.values().iterator();

@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntSupplier;
 
 /**
  * Where history lives: raw samples, 1-minute and 1-hour rollups, per kind and instance. Implementations keep their
@@ -34,6 +35,18 @@ interface HistoryStore {
 
   /** Instances with history of this kind, most recently seen first. */
   Future<List<String>> instances(Kind kind);
+
+  /**
+   * The optimizer's trim_caches: from now on each series keeps at most {@code floor} raw samples in this process's
+   * memory ({@code -1}: back to the configured retention); rollups are kept. A store whose history lives elsewhere
+   * (Redis, which expires it itself) ignores it.
+   *
+   * @return one task per series that cuts it to the floor now and returns the samples it dropped (so a caller can
+   *         spread them over several turns of the event loop); none when released or not in memory
+   */
+  default List<IntSupplier> holdRaw(int floor) {
+    return List.of();
+  }
 
   /** {@code memory} or {@code redis}. */
   String backend();

@@ -4,6 +4,7 @@ import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.bus.BusMessages;
 import com.chatroom.pulse.bus.BusRejects;
 import com.chatroom.pulse.bus.InvalidMessageException;
+import com.chatroom.pulse.bus.OwnerAction;
 import com.chatroom.pulse.bus.PulseMessage;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.metrics.MeterNames;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * Keeps this node's history: every {@link com.chatroom.pulse.bus.SystemMetrics} and
@@ -41,6 +43,15 @@ public final class HistoryVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HistoryVerticle.class);
   /** A minute is rolled up this long after it ends, so samples in flight at the boundary are in it. */
   private static final double ROLLUP_GRACE_SECONDS = 2;
+  /**
+   * Raw samples a series keeps under trim_caches when the action names no {@code history_raw_floor}: 15 minutes at the
+   * sampler's default 1 Hz, what the dashboard backfills on connect.
+   */
+  static final int DEFAULT_RAW_FLOOR = 900;
+  /** Any floor is accepted (the optimizer's config allows up to 100 million); above the ring's size it trims nothing. */
+  static final long MAX_RAW_FLOOR = Integer.MAX_VALUE;
+  /** Series cut per turn of the event loop: a thousand instances of two kinds never hold the loop at once. */
+  static final int TRIM_SLICE = 64;
 
   private final PulseConfig config;
   private final List<Meter> meters = new ArrayList<>();
@@ -74,7 +85,10 @@ public final class HistoryVerticle extends VerticleBase {
       meters.add(Gauge.builder(MeterNames.HISTORY_DEGRADED, redis, r -> r.buffer().degraded() ? 1 : 0)
         .description("1 while Redis is unreachable and history writes are buffered").register(registry));
     } else {
-      store = new MemoryHistoryStore(config.history());
+      MemoryHistoryStore memory = new MemoryHistoryStore(config.history());
+      store = memory;
+      meters.add(FunctionCounter.builder(MeterNames.HISTORY_TRIMMED, memory, MemoryHistoryStore::trimmedSamples)
+        .description("Raw samples dropped from in-memory history by the optimizer's trim_caches").register(registry));
     }
     queries = new HistoryQueries(store, config.history(), () -> System.currentTimeMillis() / 1000d);
     requests = new HistoryRequests(queries, store);
@@ -103,6 +117,7 @@ public final class HistoryVerticle extends VerticleBase {
     return Future.all(List.of(
       consume(Addresses.METRICS_SYSTEM, BusMessages::systemMetrics),
       consume(Addresses.METRICS_APP, BusMessages::applicationMetrics),
+      vertx.eventBus().consumer(Addresses.OPTIMIZER_ACTIONS, this::onAction).completion(),
       vertx.eventBus().<JsonObject>localConsumer(Addresses.HISTORY_QUERY, requests::handle).completion()));
   }
 
@@ -134,6 +149,53 @@ public final class HistoryVerticle extends VerticleBase {
       }
       onSample(sample);
     }).completion();
+  }
+
+  /**
+   * From {@code optimizer.actions}, for this node: {@code trim_caches} applied holds every in-memory series at
+   * {@code history_raw_floor} raw samples (default {@link #DEFAULT_RAW_FLOOR}) and cuts them now, a slice per turn of
+   * the event loop; reverted lets them grow back to the configured retention. Rollups are never trimmed. Redis history
+   * is not this node's to trim. Other actions and states are ignored; a malformed action is refused and counted.
+   */
+  private void onAction(Message<Object> message) {
+    OwnerAction order;
+    int floor;
+    try {
+      order = OwnerAction.read(message.body(), config.instanceId());
+      if (order == null || !order.action().equals("trim_caches")) {
+        return;
+      }
+      floor = order.applied() ? (int) order.optionalInteger("history_raw_floor", 0, MAX_RAW_FLOOR, DEFAULT_RAW_FLOOR) : -1;
+    } catch (InvalidMessageException e) {
+      rejects.reject(message, e);
+      return;
+    }
+    Counter.builder(MeterNames.HISTORY_OPTIMIZER_ACTIONS).description("Optimizer actions the history store followed")
+      .tags("action", order.action(), "state", order.state()).register(Meters.registry(vertx)).increment();
+    List<IntSupplier> cuts = store.holdRaw(floor);
+    if (floor < 0) {
+      LOG.info("trim_caches reverted: raw history grows back to {} min", config.history().rawRetentionMinutes());
+    } else if (cuts.isEmpty()) {
+      LOG.info("trim_caches: nothing to trim in {} history{}", store.backend(),
+        store.backend().equals("memory") ? "" : " (Redis expires it by itself)");
+    } else {
+      cutSlice(cuts, 0, 0, floor, System.nanoTime());
+    }
+  }
+
+  private void cutSlice(List<IntSupplier> cuts, int from, long dropped, int floor, long startNanos) {
+    int to = Math.min(cuts.size(), from + TRIM_SLICE);
+    long total = dropped;
+    for (int i = from; i < to; i++) {
+      total += cuts.get(i).getAsInt();
+    }
+    if (to < cuts.size()) {
+      long sofar = total;
+      vertx.runOnContext(v -> cutSlice(cuts, to, sofar, floor, startNanos));
+      return;
+    }
+    LOG.info("trim_caches: {} raw samples freed from {} in-memory series, now held at {} each (the last two minutes "
+      + "always stay; rollups kept), in {} ms", total, cuts.size(), floor, (System.nanoTime() - startNanos) / 1_000_000);
   }
 
   private void onSample(PulseMessage sample) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntSupplier;
 
 /**
  * History in this process's memory, for {@code java -jar} without Redis. Every series is a bounded ring (raw) and two
@@ -24,12 +25,21 @@ final class MemoryHistoryStore implements HistoryStore {
 
   private final HistoryConfig config;
   private final Map<Kind, LinkedHashMap<String, Series>> series = new LinkedHashMap<>();
+  /** Raw samples a series keeps while the optimizer's trim_caches holds; -1: the configured retention only. */
+  private int rawFloor = -1;
+  /** Raw samples dropped by trim_caches since start (cut at once, then held at the floor). */
+  private long trimmed;
 
   private final class Series {
     final ArrayDeque<PulseMessage> raw = new ArrayDeque<>();
     final TreeMap<Long, Map<String, String>> minutes = new TreeMap<>();
     final TreeMap<Long, Map<String, String>> hours = new TreeMap<>();
     double newest = Double.NEGATIVE_INFINITY;
+    /**
+     * Minutes starting before this second have lost raw samples to trim_caches: their rollups, made from all of
+     * them, are kept as they are rather than recomputed from what is left.
+     */
+    long trimmedBefore = Long.MIN_VALUE;
 
     void add(PulseMessage sample) {
       double ts = Kind.timestampOf(sample);
@@ -43,6 +53,30 @@ final class MemoryHistoryStore implements HistoryStore {
         || raw.size() > maxRaw())) {
         raw.pollFirst();
       }
+      if (rawFloor >= 0) {
+        trimmed += cutToFloor();
+      }
+    }
+
+    /**
+     * Drops the oldest raw samples beyond the floor, but never those of the last two minutes: the newest minute is
+     * not rolled up yet, and summaries read the minute before it from raw.
+     */
+    int cutToFloor() {
+      if (rawFloor < 0 || raw.size() <= rawFloor) {
+        return 0;
+      }
+      double keepFrom = Tier.floor(newest, 60) - 60;
+      int dropped = 0;
+      double lastCut = Double.NaN;
+      while (raw.size() > rawFloor && Kind.timestampOf(raw.peekFirst()) < keepFrom) {
+        lastCut = Kind.timestampOf(raw.pollFirst());
+        dropped++;
+      }
+      if (dropped > 0) {
+        trimmedBefore = Math.max(trimmedBefore, Tier.floor(lastCut, 60) + 60);
+      }
+      return dropped;
     }
 
     private void insertInOrder(PulseMessage sample, double ts) {
@@ -69,6 +103,26 @@ final class MemoryHistoryStore implements HistoryStore {
     }
   }
 
+  @Override
+  public List<IntSupplier> holdRaw(int floor) {
+    rawFloor = floor < 0 ? -1 : Math.min(floor, maxRaw());
+    List<IntSupplier> cuts = new ArrayList<>();
+    if (rawFloor >= 0) {
+      // the series themselves: the maps are access-ordered, and a lookup would count as a use
+      series.values().forEach(byInstance -> byInstance.values().forEach(s -> cuts.add(() -> {
+        int dropped = s.cutToFloor();
+        trimmed += dropped;
+        return dropped;
+      })));
+    }
+    return cuts;
+  }
+
+  /** Raw samples dropped by trim_caches since start. */
+  long trimmedSamples() {
+    return trimmed;
+  }
+
   /** One sample per second of retention: a producer publishing faster cannot grow a series beyond it. */
   private int maxRaw() {
     return (int) Math.min(Integer.MAX_VALUE, config.rawRetentionSeconds());
@@ -90,7 +144,8 @@ final class MemoryHistoryStore implements HistoryStore {
   @Override
   public Future<Void> rollup(Kind kind, String instance, long minuteStart) {
     Series s = series.get(kind).get(instance);
-    if (s == null) {
+    if (s == null || minuteStart < s.trimmedBefore) {
+      // a late sample for a minute trim_caches has cut: its rollup from the full minute stays
       return Future.succeededFuture();
     }
     List<PulseMessage> inMinute = rawBetween(s, minuteStart, minuteStart + 60 - 1e-9, Integer.MAX_VALUE);

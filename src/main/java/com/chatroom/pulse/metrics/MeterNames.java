@@ -38,6 +38,9 @@ public final class MeterNames {
   public static final String STREAM_EVENTS_PUBLISHED = "pulse.stream.events";
   public static final String STREAM_REFUSED = "pulse.stream.connections.refused";
   public static final String STREAM_INBOUND_REJECTED = "pulse.stream.inbound.rejected";
+  public static final String STREAM_DISCONNECTS = "pulse.stream.disconnects";
+  public static final String STREAM_SAMPLES_AGGREGATED = "pulse.stream.samples.aggregated";
+  public static final String STREAM_OPTIMIZER_ACTIONS = "pulse.stream.optimizer.actions";
 
   // history
   public static final String HISTORY_SAMPLES = "pulse.history.samples";
@@ -46,6 +49,8 @@ public final class MeterNames {
   public static final String HISTORY_DEGRADED = "pulse.history.degraded";
   public static final String HISTORY_TREND = "pulse.history.trend.slope.per.hour";
   public static final String HISTORY_FORECAST = "pulse.history.forecast.full.hours";
+  public static final String HISTORY_TRIMMED = "pulse.history.trimmed.samples";
+  public static final String HISTORY_OPTIMIZER_ACTIONS = "pulse.history.optimizer.actions";
   // alerts: evaluation
   public static final String ALERTS_SAMPLES = "pulse.alerts.samples";
   public static final String ALERTS_EVALUATION = "pulse.alerts.evaluation.duration";
@@ -88,6 +93,7 @@ public final class MeterNames {
   public static final String CHAT_ERROR_RATIO = "pulse.chat.error.ratio";
   public static final String CHAT_OPTIMIZER_ACTIONS = "pulse.chat.optimizer.actions";
   public static final String CHAT_PENDING_FRAMES = "pulse.chat.pending.frames";
+  public static final String CHAT_BACKLOG_TRIMMED = "pulse.chat.backlog.trimmed.messages";
 
   // ingest (HTTP and the TCP bridge)
   public static final String INGEST_ACCEPTED = "pulse.ingest.accepted";

@@ -53,6 +53,8 @@ public final class StreamFanout {
   /** A client that keeps hitting the inbound limit this many times within the window is disconnected. */
   private static final int ABUSE_VIOLATIONS = 50;
   private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
+  /** The close code of a subscriber reaped as idle: the chat gateway's, so one client library handles both. */
+  static final short IDLE_CLOSE_CODE = 4001;
 
   private final Vertx vertx;
   private final StreamConfig config;
@@ -69,11 +71,14 @@ public final class StreamFanout {
   private final Counter framesSkipped;
   private final Map<String, Counter> refused = new HashMap<>();
   private final Map<String, Counter> inboundRejected = new HashMap<>();
+  private final Map<String, Counter> disconnects = new HashMap<>();
   private final MeterRegistry registry;
+  private final StreamNode node;
   private MessageConsumer<StreamFrame> consumer;
   /** The newest frame this instance fanned out and its wire encoding, made once for all of its subscribers. */
   private StreamFrame encodedFrame;
   private ByteBuf encodedWire;
+  private long reaper = -1;
 
   private record Latest(StreamFrame frame, long receivedNanos) {
   }
@@ -93,6 +98,9 @@ public final class StreamFanout {
     this.nodeSubscribers = ((NodeCount) vertx.sharedData().getLocalMap(COUNT_MAP)
       .computeIfAbsent("subscribers", k -> new NodeCount(new AtomicInteger()))).value();
     this.registry = Meters.registry(vertx);
+    this.node = StreamNode.of(vertx);
+    // the stream verticle is deployed without the configuration: it learns this node's id (for optimizer actions) here
+    node.instanceId.compareAndSet(null, localInstance);
     if (registry.find(MeterNames.STREAM_SUBSCRIBERS).gauge() == null) {
       // one gauge per node over the shared count, not one registration attempt per edge instance
       Gauge.builder(MeterNames.STREAM_SUBSCRIBERS, nodeSubscribers, AtomicInteger::get)
@@ -107,12 +115,18 @@ public final class StreamFanout {
 
   /** Starts receiving frames; completes once the consumer is registered. */
   public Future<Void> start() {
+    reaper = vertx.setPeriodic(1000, id -> reapIdle());
     consumer = vertx.eventBus().localConsumer(Addresses.STREAM_FRAMES, message -> onFrame(message.body()));
     return consumer.completion();
   }
 
   /** The newest record of {@code stream} from {@code instance}, or null. */
   public Object latestRecord(String stream, String instance) {
+    // the stream verticle's copy sees every sample, also while frames come only once per throttle window
+    Object newest = node.latest.get(StreamNode.key(stream, instance));
+    if (newest != null) {
+      return newest;
+    }
     Latest l = latest.get(key(stream, instance));
     return l == null ? null : l.frame().source();
   }
@@ -172,12 +186,13 @@ public final class StreamFanout {
       }
     });
     ws.textMessageHandler(text -> onText(sub, text));
+    ws.pongHandler(data -> sub.lastInboundNanos = System.nanoTime());
     ws.binaryMessageHandler(data -> reject(sub, new StreamError("unsupported_frame", null,
       "binary frames are not supported: send JSON text frames")));
     sub.filter(connect.filter().streams(), connect.filter().instances());
     sub.sendText(new JsonObject().put("type", "hello").put("protocol", 1).put("instance", localInstance)
       .put("streams", new JsonArray(Streams.ALL)).put("server_time", serverTime())
-      .put("backfill_since", connect.since()).encode());
+      .put("backfill_since", connect.since()).put("throttle_interval_ms", node.throttleMs.get()).encode());
     if (connect.since() == null) {
       sendSnapshot(sub, s -> false);
     } else {
@@ -316,6 +331,7 @@ public final class StreamFanout {
     if (sub.closing) {
       return;
     }
+    sub.lastInboundNanos = System.nanoTime();
     if (!sub.inbound.tryTake()) {
       long now = System.nanoTime();
       if (now - sub.violationWindowStart > ABUSE_WINDOW_NANOS) {
@@ -400,6 +416,26 @@ public final class StreamFanout {
     }
   }
 
+  /**
+   * While the optimizer reaps idle connections: a subscriber that sent no frame of its own (a ping, a subscribe, a
+   * pong) for the limit is closed with 4001, as the chat gateway does. The dashboard pings every 5 s, so an open page
+   * is never idle; a forgotten client that only listens is.
+   */
+  private void reapIdle() {
+    long idle = node.idleSeconds.get();
+    if (idle <= 0 || subscribers.isEmpty()) {
+      return;
+    }
+    long limit = System.nanoTime() - idle * 1_000_000_000L;
+    for (Subscriber sub : List.copyOf(subscribers)) {
+      if (!sub.closing && sub.lastInboundNanos - limit < 0) {
+        sub.closing = true;
+        count(disconnects, "idle", MeterNames.STREAM_DISCONNECTS, "Stream subscribers closed by the server, per reason");
+        sub.ws.close(IDLE_CLOSE_CODE, "idle: nothing from you for " + idle + " s; closed to shed load, reconnect when active");
+      }
+    }
+  }
+
   private void remember(StreamFrame frame) {
     String key = key(frame.stream(), frame.instance());
     latest.remove(key);
@@ -419,7 +455,7 @@ public final class StreamFanout {
   }
 
   /** Epoch seconds written plainly, like every sample's timestamp ("1795682253.871", never "1.795682253871E9"). */
-  private static java.math.BigDecimal serverTime() {
+  static java.math.BigDecimal serverTime() {
     return java.math.BigDecimal.valueOf(System.currentTimeMillis(), 3);
   }
 
@@ -429,6 +465,7 @@ public final class StreamFanout {
 
   /** Closes every subscriber with a reason a client can act on (going away: reconnect, possibly elsewhere). */
   public Future<Void> close() {
+    vertx.cancelTimer(reaper);
     List<Future<Void>> closing = new ArrayList<>();
     for (Subscriber sub : List.copyOf(subscribers)) {
       closing.add(sub.ws.close((short) 1001, "server shutting down, reconnect"));

@@ -10,6 +10,11 @@ public final class Streams {
   public static final String ALERTS = "alerts";
   public static final String OPTIMIZER = "optimizer";
   public static final List<String> ALL = List.of(SYSTEM, APP, ALERTS, OPTIMIZER);
+  /**
+   * Not a stream a client chooses: the server's notices about the push mode (throttled, unthrottled). They reach every
+   * subscriber that receives system or app samples, whatever its instance filter.
+   */
+  public static final String NOTICE = "notice";
 
   private Streams() {
   }

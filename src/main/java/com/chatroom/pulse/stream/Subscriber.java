@@ -39,6 +39,8 @@ final class Subscriber {
   boolean closing;
   int violations;
   long violationWindowStart = System.nanoTime();
+  /** When the client last sent a frame of its own (text, or a pong); the optimizer's reap_idle closes silent ones. */
+  long lastInboundNanos = System.nanoTime();
 
   /** null: every stream / every instance. */
   private Set<String> streams;
@@ -78,6 +80,9 @@ final class Subscriber {
   }
 
   static boolean matches(Set<String> streams, Set<String> instances, StreamFrame frame) {
+    if (Streams.NOTICE.equals(frame.stream())) {
+      return streams == null || streams.contains(Streams.SYSTEM) || streams.contains(Streams.APP);
+    }
     return (streams == null || streams.contains(frame.stream()))
       && (instances == null || instances.contains(frame.instance()));
   }

@@ -150,4 +150,37 @@ class ChatPipelineTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("the alert manager's own AlertEvent records reach the ops room, with the summary from their annotations")
+  void opsNoticesFromAlertEvents(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    com.chatroom.pulse.bus.PulseMessageCodec.register(vertx);
+    com.chatroom.pulse.bus.AlertEvent firing = new com.chatroom.pulse.bus.AlertEvent("cpu_critical/pod-b/firing/1764146821000",
+      "cpu_critical", "pod-b", "firing", "pending", "for_elapsed", "critical", "cpu_percent", ">", 97.5, 90, 85,
+      java.util.Map.of("alertname", "cpu_critical", "instance", "pod-b", "severity", "critical"),
+      java.util.Map.of("summary", "CPU 97.5% on pod-b"), 1764146800, 1764146821, false, false, null, "node-1");
+    Chat.deploy(vertx, new JsonObject())
+      .compose(p -> Chat.connect(vertx, client, p, "operator", "admin"))
+      .compose(op -> join(op, "ops", null).map(op))
+      .compose(op -> {
+        vertx.eventBus().publish(Addresses.ALERTS_EVENTS, firing);
+        // the same change again (e.g. evaluated on a second node): announced once
+        vertx.eventBus().publish(Addresses.ALERTS_EVENTS, firing);
+        vertx.eventBus().publish(Addresses.ALERTS_EVENTS, firing.withSilenced(false, "threshold"));
+        return op.await(Chat.message("ops", 1)).map(op);
+      })
+      .compose(op -> {
+        op.ws.writeTextMessage("{\"type\":\"ping\",\"id\":\"sync\"}");
+        return op.awaitType("pong").map(op);
+      })
+      .onComplete(ctx.succeeding(op -> ctx.verify(() -> {
+        assertThat(op.ofType("message")).singleElement().satisfies(m ->
+          assertThat(m.getString("text")).isEqualTo("[critical] cpu_critical on pod-b: CPU 97.5% on pod-b"));
+        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", Addresses.ALERTS_EVENTS, "consumer", "chat", "reason", "unsupported_body"))
+          .isZero();
+        ctx.completeNow();
+      })));
+  }
 }

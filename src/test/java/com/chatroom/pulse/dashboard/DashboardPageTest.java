@@ -79,7 +79,8 @@ class DashboardPageTest {
       .as("40 history frames cost a few batched redraws, not one each").isLessThan(10);
     assertThat(browser.text("chart-cpu")).contains("pod-a: 59.0 %");
 
-    double live = now();
+    // stamped in the past: the summary read below ends at "now", and a sample stamped ahead of it would be left out
+    double live = now() - 0.5;
     for (int i = 0; i < 3; i++) {
       node.publish(Samples.at("pod-a", 40 + i, live + i * 0.1, 61 + i, 40, 55));
     }
@@ -269,6 +270,35 @@ class DashboardPageTest {
   }
 
   /** Timestamps travel as JSON numbers rounded to the millisecond: compare them so, not bit for bit. */
+  @Test
+  @DisplayName("while the optimizer throttles the stream, aggregated frames plot as their window averages and the page says so; after the revert every sample comes again")
+  void throttledStream() throws Exception {
+    browser.open(node.url("/"));
+    browser.until("the badge says live", d -> "live".equals(browser.attr("status", "data-state")));
+    node.publishOptimizer(new JsonObject().put("id", "t-1").put("rule", "cpu_high").put("action", "throttle_streams")
+      .put("state", "applied").put("interval_ms", 1000).put("per_second", 2).put("reason", "cpu above 80"));
+    browser.until("the page says samples are averaged", d -> browser.text("mode").equals("server busy: samples averaged over 1 s"));
+
+    double live = now();
+    for (int i = 0; i < 4; i++) {
+      node.publish(Samples.at("pod-t", i + 1, live + i * 0.1, 10 + 10 * i, 40, 55));
+    }
+    browser.until("the window reaches the chart", d -> sameTime(browser.number("chart-cpu", "last"), live + 0.3));
+    assertThat(browser.number("chart-cpu", "points")).as("four samples, one or two aggregated frames").isBetween(1d, 2d);
+    if (browser.number("chart-cpu", "points") == 1) {
+      assertThat(browser.text("chart-cpu")).contains("pod-t: 25.0 %");
+    }
+    assertThat(browser.attr("status", "data-state")).isEqualTo("live");
+
+    node.publishOptimizer(new JsonObject().put("id", "t-2").put("rule", "cpu_high").put("action", "throttle_streams")
+      .put("state", "reverted").put("reason", "cpu back under 80"));
+    browser.until("the note goes with the throttle", d -> browser.text("mode").isEmpty());
+    double points = browser.number("chart-cpu", "points");
+    node.publish(Samples.at("pod-t", 5, live + 1, 70, 40, 55));
+    browser.until("the next sample arrives as it is", d -> browser.number("chart-cpu", "points") == points + 1);
+    assertThat(browser.text("chart-cpu")).contains("pod-t: 70.0 %");
+  }
+
   private static boolean sameTime(double a, double b) {
     return Math.abs(a - b) < 0.0015;
   }

@@ -1,5 +1,6 @@
 package com.chatroom.pulse.alerts;
 
+import com.chatroom.pulse.http.BusQueries;
 import com.chatroom.pulse.bus.BusMessages;
 import com.chatroom.pulse.bus.InvalidMessageException;
 import com.chatroom.pulse.config.PulseConfig;
@@ -40,8 +41,8 @@ public final class AlertRoutes {
   public static void mount(Router router, Vertx vertx, PulseConfig config) {
     TokenAuth admin = new TokenAuth(vertx, "admin", config.http().adminToken(), "PULSE_ADMIN_TOKEN");
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
-    router.get("/api/alerts").handler(ctx -> ask(ctx, vertx, query(ctx, "active", "rule", "instance"), 200));
-    router.get("/api/alerts/history").handler(ctx -> ask(ctx, vertx, query(ctx, "history", "limit", "rule", "instance"), 200));
+    router.get("/api/alerts").handler(ctx -> ask(ctx, vertx, BusQueries.query(ctx, "active", "rule", "instance"), 200));
+    router.get("/api/alerts/history").handler(ctx -> ask(ctx, vertx, BusQueries.query(ctx, "history", "limit", "rule", "instance"), 200));
     router.get("/api/alerts/silences").handler(ctx -> ask(ctx, vertx, new JsonObject().put("op", "silences"), 200));
     router.post("/api/alerts/silences").handler(body).handler(admin)
       .handler(ctx -> ask(ctx, vertx, jsonBody(ctx).put("op", "silence"), 201));
@@ -51,17 +52,6 @@ public final class AlertRoutes {
       .handler(ctx -> ask(ctx, vertx, jsonBody(ctx).put("op", "ack"), 200));
     router.get("/api/alerts/channels").handler(admin)
       .handler(ctx -> ask(ctx, vertx, new JsonObject().put("op", "channels"), 200));
-  }
-
-  private static JsonObject query(RoutingContext ctx, String op, String... params) {
-    JsonObject request = new JsonObject().put("op", op);
-    for (String p : params) {
-      String value = ctx.queryParams().get(p);
-      if (value != null) {
-        request.put(p, value);
-      }
-    }
-    return request;
   }
 
   /** The body as a JSON object, or a 400 naming what is wrong (thrown: the router's failure handler answers). */

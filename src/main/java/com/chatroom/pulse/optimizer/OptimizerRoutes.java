@@ -1,5 +1,6 @@
 package com.chatroom.pulse.optimizer;
 
+import com.chatroom.pulse.http.BusQueries;
 import com.chatroom.pulse.bus.BusMessages;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.http.TokenAuth;
@@ -36,23 +37,12 @@ public final class OptimizerRoutes {
   public static void mount(Router router, Vertx vertx, PulseConfig config) {
     TokenAuth admin = new TokenAuth(vertx, "admin", config.http().adminToken(), "PULSE_ADMIN_TOKEN");
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
-    router.get("/api/optimizer/actions").handler(ctx -> ask(ctx, vertx, query(ctx, "actions", "limit", "rule", "action", "state")));
+    router.get("/api/optimizer/actions").handler(ctx -> ask(ctx, vertx, BusQueries.query(ctx, "actions", "limit", "rule", "action", "state")));
     router.get("/api/optimizer/rules").handler(ctx -> ask(ctx, vertx, new JsonObject().put("op", "rules")));
     for (String op : new String[] {"revert", "suspend", "resume"}) {
       router.post("/api/optimizer/rules/:name/" + op).handler(body).handler(admin)
         .handler(ctx -> ask(ctx, vertx, optionalBody(ctx).put("op", op).put("rule", ctx.pathParam("name"))));
     }
-  }
-
-  private static JsonObject query(RoutingContext ctx, String op, String... params) {
-    JsonObject request = new JsonObject().put("op", op);
-    for (String p : params) {
-      String value = ctx.queryParams().get(p);
-      if (value != null) {
-        request.put(p, value);
-      }
-    }
-    return request;
   }
 
   /** An empty body is fine (nothing to say); otherwise a JSON object, or a 400 naming what is wrong. */

@@ -14,6 +14,7 @@
 # script reads the optimizer's audit (GET /api/optimizer/actions) and the server's close/refusal counters. Each
 # repeat runs OPTIMIZER_ENABLED=false then =true (the order alternates between repeats). Medians at the end.
 # Raw results: bench/target/results/flood-<time>/runs.jsonl, plus the config, server/client logs and audits.
+# Everything runs in a network namespace of its own (unshare -n): see below; BENCH_NETNS=off to run in the host's.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ORIG_ARGS=("$@")

@@ -89,7 +89,7 @@ cat >"$CONF" <<EOF
        "verify": {"settle": "20s", "min_improvement": 0.1}},
       {"name": "connections_shed", "metric": "active_connections", "op": ">", "threshold": 1000, "for": "3s",
        "clear_threshold": 800, "clear_for": "30s", "cooldown": "60s",
-       "action": {"type": "shed_load", "cap": $((CHAT_USERS + 50))},
+       "action": {"type": "shed_load", "cap": $((CHAT_USERS + 50)), "stream_cap": $((STREAM_USERS + 50))},
        "verify": {"settle": "20s", "min_improvement": 0.1}}
     ]
   }

@@ -87,6 +87,10 @@ public record OptimizerRuleConfig(String key, AlertRuleConfig condition, long co
           throw new ConfigException(r.key("cap"), "is required: chat connections this node keeps accepting while it sheds load (0 = none)");
         }
         p.put("cap", r.integer("cap", 0, 0, 10_000_000));
+        if (r.has("stream_cap")) {
+          // optional: /metrics/stream subscribers this node keeps while shedding (absent: the stream is not capped)
+          p.put("stream_cap", r.integer("stream_cap", 0, 0, 10_000_000));
+        }
       }
       case "reap_idle" -> p.put("idle_seconds", r.integer("idle_seconds", 300, 1, 86_400));
       case "throttle_streams" -> {

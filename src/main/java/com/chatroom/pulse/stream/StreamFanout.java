@@ -168,6 +168,13 @@ public final class StreamFanout {
       ws.close((short) 1013, "too many subscribers on this node (max " + config.maxSubscribers() + "), try again later");
       return;
     }
+    long shedCap = node.shedCap.get();
+    if (shedCap >= 0 && nodeSubscribers.get() > shedCap) {
+      nodeSubscribers.decrementAndGet();
+      count(refused, "shedding", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");
+      ws.close((short) 1013, "this node is shedding load (stream capped at " + shedCap + " subscribers), try again later");
+      return;
+    }
     ws.setWriteQueueMaxSize(config.writeQueueBytes());
     Subscriber sub = new Subscriber(ws, channel, new TokenBucket(config.inboundPerSecond(), config.inboundBurst()));
     sub.index = subscribers.size();

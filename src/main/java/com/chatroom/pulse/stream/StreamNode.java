@@ -29,6 +29,8 @@ final class StreamNode implements Shareable {
   final AtomicReference<String> instanceId = new AtomicReference<>();
   /** Subscribers silent for this long are closed (4001); 0: not reaping. */
   final AtomicLong idleSeconds = new AtomicLong();
+  /** While the optimizer sheds load with a stream cap: new subscribers beyond it are refused (1013); -1: no cap. */
+  final AtomicLong shedCap = new AtomicLong(-1);
   /** Samples are aggregated into one frame per instance per this window; 0: every sample is sent. */
   final AtomicLong throttleMs = new AtomicLong();
   /** The newest record per (stream, instance), written by the stream verticle only (it bounds the map). */

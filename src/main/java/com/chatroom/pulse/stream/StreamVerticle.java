@@ -49,6 +49,8 @@ public final class StreamVerticle extends VerticleBase {
   static final int MAX_WINDOWS = 4096;
   static final long MAX_INTERVAL_MS = 3_600_000;
   static final long MAX_IDLE_SECONDS = 86_400;
+  /** The largest stream cap a shed_load action may set (the config allows no more). */
+  static final long MAX_SUBSCRIBERS = 10_000_000;
 
   private record Key(String stream, String instance) {
   }
@@ -88,6 +90,7 @@ public final class StreamVerticle extends VerticleBase {
     // the node-wide state outlives a redeployment of this verticle, whose modes and windows start afresh
     node.throttleMs.set(0);
     node.idleSeconds.set(0);
+    node.shedCap.set(-1);
     node.latest.clear();
     rejects = new BusRejects(registry, "stream");
     for (String stream : Streams.ALL) {
@@ -191,6 +194,8 @@ public final class StreamVerticle extends VerticleBase {
       switch (order.action()) {
         case "throttle_streams" -> throttle(order.applied() ? order.integer("interval_ms", 1000, MAX_INTERVAL_MS) : 0);
         case "reap_idle" -> node.idleSeconds.set(order.applied() ? order.integer("idle_seconds", 1, MAX_IDLE_SECONDS) : 0);
+        // shedding caps the stream only when the rule says how far; without stream_cap the operators' view stays open
+        case "shed_load" -> node.shedCap.set(order.applied() ? order.optionalInteger("stream_cap", 0, MAX_SUBSCRIBERS, -1) : -1);
         default -> {
           return;
         }

@@ -72,6 +72,12 @@ class OptimizerConfigTest {
     assertThat(r.cooldownMs()).isEqualTo(300_000);
     assertThat(r.verify()).isEqualTo(new OptimizerRuleConfig.Verify(true, 60_000, 0.1));
     assertThat(r.key()).isEqualTo("optimizer.rules[cpu_high]");
+
+    JsonObject shed = new JsonObject().put("optimizer", new JsonObject().put("rules", new io.vertx.core.json.JsonArray().add(
+      new JsonObject().put("name", "flood").put("metric", "active_connections").put("op", ">").put("threshold", 1000)
+        .put("action", new JsonObject().put("type", "shed_load").put("cap", 100).put("stream_cap", 150)))));
+    assertThat(PulseConfig.from(shed).optimizer().rules().get(0).action().parameters())
+      .containsExactly(Map.entry("cap", 100), Map.entry("stream_cap", 150));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -90,6 +96,7 @@ class OptimizerConfigTest {
     "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"cooldown\":\"soon\",\"action\":{\"type\":\"trim_caches\"}}]}} | 'optimizer.rules[r].cooldown': must be a duration",
     "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"action\":{\"type\":\"reboot\"}}]}} | 'optimizer.rules[r].action.type': must be one of reap_idle, shed_load",
     "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"action\":{\"type\":\"shed_load\"}}]}} | 'optimizer.rules[r].action.cap': is required",
+    "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"action\":{\"type\":\"shed_load\",\"cap\":5,\"stream_cap\":-1}}]}} | 'optimizer.rules[r].action.stream_cap': must be between 0",
     "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"action\":{\"type\":\"throttle_streams\",\"interval_ms\":200}}]}} | 'optimizer.rules[r].action.interval_ms': must be between 1000",
     "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"action\":{\"type\":\"reap_idle\",\"idle_seconds\":0}}]}} | 'optimizer.rules[r].action.idle_seconds': must be between 1",
     "{\"optimizer\":{\"rules\":[{\"name\":\"r\",\"metric\":\"cpu_percent\",\"op\":\">\",\"threshold\":80,\"action\":{\"type\":\"reap_idle\",\"cap\":3}}]}} | 'optimizer.rules[r].action.cap': unknown key",

@@ -256,6 +256,63 @@ class StreamOptimizerTest {
 
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("shed_load with a stream_cap refuses new subscribers beyond it with 1013 and keeps the ones it has; without one, or reverted, new subscribers are accepted")
+  void shedLoadCapsNewSubscribers(Vertx vertx, VertxTestContext ctx) {
+    WsClient[] c = new WsClient[4];
+    int[] port = new int[1];
+    start(vertx)
+      .compose(p -> {
+        port[0] = p;
+        return WsClient.connect(client, p, null);
+      })
+      .compose(first -> {
+        c[0] = first;
+        vertx.eventBus().publish(Addresses.OPTIMIZER_ACTIONS, action("shed_load", "applied").put("cap", 0).put("stream_cap", 1));
+        // the stream verticle follows its messages in order: once this sample is out, the cap is in force
+        publishSample(vertx, "n1", 1);
+        return first.await(WsClient.sample("system", "n1", 1));
+      })
+      .compose(x -> WsClient.connect(client, port[0], null))
+      .compose(refused -> {
+        c[1] = refused;
+        return refused.closedWith();
+      })
+      .compose(code -> {
+        ctx.verify(() -> {
+          assertThat(code).isEqualTo((short) 1013);
+          assertThat(c[1].ws.closeReason()).contains("shedding load");
+          assertThat(c[1].ofType("hello")).isEmpty();
+        });
+        // a shed_load without stream_cap leaves the stream open (it replaces the capped one, as the optimizer's latest)
+        vertx.eventBus().publish(Addresses.OPTIMIZER_ACTIONS, action("shed_load", "applied").put("cap", 0));
+        publishSample(vertx, "n1", 2);
+        return c[0].await(WsClient.sample("system", "n1", 2));
+      })
+      .compose(x -> WsClient.connect(client, port[0], null))
+      .compose(second -> {
+        c[2] = second;
+        return second.awaitType("hello");
+      })
+      .compose(x -> {
+        vertx.eventBus().publish(Addresses.OPTIMIZER_ACTIONS, action("shed_load", "applied").put("cap", 0).put("stream_cap", 2));
+        vertx.eventBus().publish(Addresses.OPTIMIZER_ACTIONS, action("shed_load", "reverted"));
+        publishSample(vertx, "n1", 3);
+        return c[0].await(WsClient.sample("system", "n1", 3));
+      })
+      .compose(x -> WsClient.connect(client, port[0], null))
+      .compose(third -> {
+        c[3] = third;
+        return third.awaitType("hello");
+      })
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertThat(c[0].ws.isClosed()).as("subscribers it had are kept").isFalse();
+        assertThat(counter(vertx, MeterNames.STREAM_REFUSED, "reason", "shedding")).isEqualTo(1);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
   @DisplayName("actions for another instance and malformed actions change nothing, each malformed one is counted once, and a good one after them is followed")
   void otherInstancesAndMalformed(Vertx vertx, VertxTestContext ctx) {
     List<Object> malformed = List.of(

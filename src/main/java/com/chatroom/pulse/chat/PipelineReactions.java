@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
+import com.chatroom.pulse.bus.AlertEvent;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,11 +97,13 @@ final class PipelineReactions {
       rejects.reject(message, e);
       return;
     }
-    if (!"firing".equals(alert.getValue("state")) || !"critical".equals(alert.getValue("severity"))) {
-      return;
+    if (!"firing".equals(alert.getValue("state")) || !"critical".equals(alert.getValue("severity"))
+      || "firing".equals(alert.getValue("previous_state"))) {
+      return; // announce the change into firing once, not its later flag changes (silenced, acknowledged)
     }
     String name = text(alert, "name", text(alert, "rule", "alert"));
-    String detail = text(alert, "message", text(alert, "summary", ""));
+    JsonObject annotations = alert.getValue("annotations") instanceof JsonObject a ? a : new JsonObject();
+    String detail = text(alert, "message", text(alert, "summary", text(annotations, "summary", "")));
     String where = text(alert, "instance", "");
     String id = text(alert, "id", name + "@" + where + "@" + alert.getValue("started_at", alert.getValue("timestamp", "")));
     String body = "[critical] " + name + (where.isEmpty() ? "" : " on " + where) + (detail.isEmpty() ? "" : ": " + detail);
@@ -110,6 +113,9 @@ final class PipelineReactions {
   private static JsonObject object(Object body) {
     if (body instanceof JsonObject o) {
       return o;
+    }
+    if (body instanceof AlertEvent e) {
+      return e.toJson(); // what the node's own alert manager publishes
     }
     if (body instanceof String s) {
       return BusMessages.parseObject(s);

@@ -2,7 +2,6 @@ package com.chatroom.pulse.reliability;
 
 import com.chatroom.pulse.Edge;
 import com.chatroom.pulse.Samples;
-import com.chatroom.pulse.WsClient;
 import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.metrics.MeterNames;
 import com.chatroom.pulse.metrics.Meters;
@@ -11,6 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
@@ -74,8 +74,8 @@ class StalledSubscribersTest {
   @Timeout(value = 600, timeUnit = TimeUnit.SECONDS)
   @DisplayName("the others' p99 delivery latency stays within 2x of the run with none stalled; the stalled are coalesced; heap stays bounded")
   void onePercentStalled(Vertx vertx, VertxTestContext ctx) {
-    readers = WsClient.newClient(vertx, 0);
-    stallers = WsClient.newClient(vertx, 4096);
+    readers = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(SUBSCRIBERS));
+    stallers = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(SUBSCRIBERS).setReceiveBufferSize(4096));
     int phase1End = WARM_UP + PER_PHASE;
     int total = WARM_UP + 2 * PER_PHASE;
     AtomicLongArray published = new AtomicLongArray(total + 2);

@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(VertxExtension.class)
 @DisplayName("Stalled stream subscribers: 1 % stop reading")
-class StalledSubscribersTest {
+class StalledSubscribersIT {
 
   private static final boolean LONG = Boolean.getBoolean("pulse.long");
   private static final int SUBSCRIBERS = Integer.getInteger("pulse.stall.subscribers", LONG ? 10_000 : 1_000);
@@ -91,14 +91,14 @@ class StalledSubscribersTest {
         return connectAll(vertx, subs, published, latency, hellos, port[0]);
       })
       .compose(v -> until(vertx, () -> hellos.get() == SUBSCRIBERS, 120_000, () -> hellos.get() + " hellos"))
-      .compose(v -> vertx.executeBlocking(StalledSubscribersTest::heapAfterGc))
+      .compose(v -> vertx.executeBlocking(StalledSubscribersIT::heapAfterGc))
       .compose(heap -> {
         heapAfterGc[0] = heap;
         return publish(vertx, published, 1, phase1End);
       })
       .compose(v -> until(vertx, () -> subs.stream().filter(s -> !s.staller).allMatch(s -> s.lastSeq >= phase1End), 60_000,
         () -> "phase 1 delivered"))
-      .compose(v -> vertx.executeBlocking(StalledSubscribersTest::heapAfterGc))
+      .compose(v -> vertx.executeBlocking(StalledSubscribersIT::heapAfterGc))
       .compose(heap -> {
         heapAfterGc[1] = heap;
         subs.stream().filter(s -> s.staller).forEach(s -> s.ws.pause());
@@ -108,7 +108,7 @@ class StalledSubscribersTest {
       .compose(v -> publish(vertx, published, phase1End + 1, total))
       .compose(v -> until(vertx, () -> subs.stream().filter(s -> !s.staller).allMatch(s -> s.lastSeq >= total), 60_000,
         () -> "phase 2 delivered"))
-      .compose(v -> vertx.executeBlocking(StalledSubscribersTest::heapAfterGc))
+      .compose(v -> vertx.executeBlocking(StalledSubscribersIT::heapAfterGc))
       .compose(heap -> {
         heapAfterGc[2] = heap;
         subs.stream().filter(s -> s.staller).forEach(s -> s.ws.resume());

@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(VertxExtension.class)
 @DisplayName("Connection storm: caps hold, the node stays up, existing clients are not disturbed")
-class ConnectionStormTest {
+class ConnectionStormIT {
 
   private static final boolean LONG = Boolean.getBoolean("pulse.long");
   private static final int CONNECTS = Integer.getInteger("pulse.storm.connects", LONG ? 10_000 : 2_000);

@@ -15,10 +15,21 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
 
   private final int port;
+  private final java.nio.file.Path dataDir;
   private Process process;
 
   public RedisServer() {
+    this(null);
+  }
+
+  /**
+   * @param dataDir where to keep an append-only file as the deployment does ({@code appendonly yes},
+   *                {@code appendfsync everysec}), so a restart after {@code SIGKILL} finds what was acknowledged; null for
+   *                nothing on disk
+   */
+  public RedisServer(java.nio.file.Path dataDir) {
     this.port = Edge.freePort();
+    this.dataDir = dataDir;
   }
 
   public int port() {
@@ -31,9 +42,11 @@ public final class RedisServer implements AutoCloseable {
 
   public RedisServer start() throws IOException {
     String binary = System.getenv().getOrDefault("REDIS_SERVER", "redis-server");
-    process = new ProcessBuilder(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-      "--save", "", "--appendonly", "no", "--loglevel", "notice"))
-      .redirectErrorStream(true).start();
+    List<String> command = new java.util.ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+      "--save", "", "--loglevel", "notice"));
+    command.addAll(dataDir == null ? List.of("--appendonly", "no")
+      : List.of("--appendonly", "yes", "--appendfsync", "everysec", "--dir", dataDir.toString()));
+    process = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();
     String line;

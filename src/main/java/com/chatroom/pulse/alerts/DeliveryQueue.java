@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -172,6 +173,8 @@ final class DeliveryQueue {
   }
 
   private void attempt(Notification n, int attempt) {
+    // a call let through a half-open circuit is a probe of a receiver known to be down, not a try of this notification
+    boolean probe = breaker.state() == CircuitBreakerState.HALF_OPEN;
     breaker.<Void>execute(() -> sender.send(n)).onComplete(ar -> {
       if (closed) {
         return;
@@ -191,6 +194,12 @@ final class DeliveryQueue {
         finish();
       } else if (cause instanceof OpenCircuitException) {
         // the receiver is known to be down: wait for the circuit to let one attempt through; this costs no attempt
+        holdThen(n, attempt, config.breakerResetMs(), () -> attempt(n, attempt));
+      } else if (probe) {
+        // still down: the circuit is open again; a receiver's outage of any length costs no attempt, so after it the
+        // queue (bounded by queue_size) is delivered in order instead of dead-lettered
+        failed.increment();
+        LOG.debug("Channel {}: receiver still down ({}), {} waits for the circuit", channel, cause.getMessage(), n.key());
         holdThen(n, attempt, config.breakerResetMs(), () -> attempt(n, attempt));
       } else if (attempt >= config.maxAttempts()) {
         failed.increment();

@@ -127,8 +127,9 @@ final class PipelineReactions {
       rejects.reject(message, e);
       return;
     }
-    if (!"firing".equals(alert.getValue("state")) || !"critical".equals(alert.getValue("severity"))) {
-      return;
+    if (!"firing".equals(alert.getValue("state")) || !"critical".equals(alert.getValue("severity"))
+      || "firing".equals(alert.getValue("previous_state"))) {
+      return; // announce the change into firing once, not its later flag changes (silenced, acknowledged)
     }
     String name = text(alert, "name", text(alert, "rule", "alert"));
     // the alert manager's AlertEvent keeps its rendered texts under annotations; a plain JSON event may have them on top

@@ -2,6 +2,7 @@ package com.chatroom.pulse.chat;
 
 import com.chatroom.pulse.WsClient;
 import com.chatroom.pulse.bus.Addresses;
+import com.chatroom.pulse.bus.AlertEvent;
 import com.chatroom.pulse.metrics.MeterNames;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -136,17 +137,29 @@ class ChatPipelineTest {
           .put("instance", "pod-a").put("message", "cpu 97% > 90%");
         vertx.eventBus().publish(Addresses.ALERTS_EVENTS, alert);
         vertx.eventBus().publish(Addresses.ALERTS_EVENTS, alert.encode());
-        return op.await(Chat.message("ops", 1)).map(op);
+        // the record the node's own alert manager publishes, then a flag change of the same episode
+        AlertEvent real = AlertEvent.fromJson(new JsonObject().put("id", "mem_critical/pod-b/firing/1764146790000")
+          .put("rule", "mem_critical").put("instance", "pod-b").put("state", "firing").put("previous_state", "pending")
+          .put("reason", "for_elapsed").put("severity", "critical").put("metric", "memory_percent").put("op", ">")
+          .put("value", 97.5).put("threshold", 95).put("clear_threshold", 90)
+          .put("annotations", new JsonObject().put("summary", "memory at 97.5% on pod-b"))
+          .put("active_since", 1764146790.0).put("changed_at", 1764146820.0).put("node", "pulse-0"));
+        vertx.eventBus().publish(Addresses.ALERTS_EVENTS, real);
+        vertx.eventBus().publish(Addresses.ALERTS_EVENTS, AlertEvent.fromJson(real.toJson()
+          .put("id", real.id() + "/acknowledged").put("previous_state", "firing").put("reason", "acknowledged").put("acknowledged", true)));
+        return op.await(Chat.message("ops", 2)).map(op);
       })
       .compose(op -> {
         op.ws.writeTextMessage("{\"type\":\"ping\",\"id\":\"sync\"}");
         return op.awaitType("pong").map(op);
       })
       .onComplete(ctx.succeeding(op -> ctx.verify(() -> {
-        assertThat(op.ofType("message")).singleElement().satisfies(m -> {
+        assertThat(op.ofType("message")).hasSize(2).first().satisfies(m -> {
           assertThat(m.getString("text")).isEqualTo("[critical] cpu_critical on pod-a: cpu 97% > 90%");
           assertThat(m.getJsonObject("from").getString("id")).isEqualTo("pulse");
         });
+        assertThat(op.ofType("message").get(1).getString("text")).isEqualTo("[critical] mem_critical on pod-b: memory at 97.5% on pod-b");
+        assertThat(counter(vertx, MeterNames.BUS_REJECTED, "address", Addresses.ALERTS_EVENTS, "consumer", "chat")).isZero();
         ctx.completeNow();
       })));
   }

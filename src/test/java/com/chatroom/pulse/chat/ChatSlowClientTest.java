@@ -34,11 +34,13 @@ class ChatSlowClientTest {
   void slowClientDisconnectedThenRecovers(Vertx vertx, VertxTestContext ctx) {
     client = WsClient.newClient(vertx, 0);
     slowClient = WsClient.newClient(vertx, 4096);
-    String text = "x".repeat(1900);
+    // large messages, so the kernel's socket buffers (autotuned up to 4 MB on loopback) fill within a few chunks even
+    // on a busy machine: with 1.9 KB messages it took over 2,000 of them, longer than the timeout under a full suite
+    String text = "x".repeat(30_000);
     WsClient[] c = new WsClient[3];
     int[] port = new int[1];
     long[] sent = new long[1];
-    Chat.deploy(vertx, new JsonObject().put("write_queue_bytes", 8192).put("history_size", 10_000).put("max_message_chars", 2000))
+    Chat.deploy(vertx, new JsonObject().put("write_queue_bytes", 8192).put("history_size", 10_000).put("max_message_chars", 40_000))
       .compose(p -> {
         port[0] = p;
         return Chat.connect(vertx, client, p, "sender");
@@ -56,6 +58,10 @@ class ChatSlowClientTest {
         return sendUntilClosed(vertx, c[0], c[1], text, 1, sent);
       })
       .compose(x -> {
+        double decided = Chat.counter(vertx, MeterNames.CHAT_DISCONNECTS, "reason", "slow");
+        if (decided == 0) {
+          return Future.failedFuture("the server never found the paused client slow after " + sent[0] + " messages");
+        }
         c[1].ws.resume();
         return c[1].closedWith();
       })

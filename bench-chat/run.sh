@@ -46,7 +46,7 @@ start_server() {
   done
   case "$1" in
     pulse)
-      HTTP_PORT=$PORT_PULSE INSTANCE_ID=bench CHAT_ALLOW_ANONYMOUS=true CHAT_MAX_CONNECTIONS_PER_IP=100000 LOG_LEVEL=WARN \
+      HTTP_PORT=$PORT_PULSE INSTANCE_ID=bench OPTIMIZER_ENABLED=false CHAT_ALLOW_ANONYMOUS=true CHAT_MAX_CONNECTIONS_PER_IP=100000 LOG_LEVEL=WARN \
         taskset -c 0 java -Xms384m -Xmx384m -jar "$JAR" \
         -conf '{"chat":{"messages_per_second":100,"burst":200,"max_connections":50000,"history_size":1000}}' >results/pulse-server.log 2>&1 &
       SERVER_PID=$!; PORT=$PORT_PULSE; METRICS="http://127.0.0.1:$PORT_PULSE/metrics" ;;

@@ -2,8 +2,8 @@ package com.chatroom.pulse.alerts;
 
 import com.chatroom.pulse.alerts.Series.State;
 import com.chatroom.pulse.bus.AlertEvent;
-import com.chatroom.pulse.bus.ApplicationMetrics;
 import com.chatroom.pulse.bus.PulseMessage;
+import com.chatroom.pulse.bus.Sample;
 import com.chatroom.pulse.bus.SystemMetrics;
 import com.chatroom.pulse.config.AlertsConfig;
 
@@ -94,20 +94,12 @@ final class RuleEngine {
 
   /** Evaluates every rule that reads this kind of sample; changes go to the listener. */
   void onSample(PulseMessage sample, long wallMs) {
-    Table table;
-    String instance;
-    double timestamp;
-    if (sample instanceof SystemMetrics s) {
-      table = system;
-      instance = s.instance();
-      timestamp = s.timestamp();
-    } else if (sample instanceof ApplicationMetrics a) {
-      table = app;
-      instance = a.instance();
-      timestamp = a.timestamp();
-    } else {
+    if (!(sample instanceof Sample measured)) {
       return;
     }
+    Table table = measured instanceof SystemMetrics ? system : app;
+    String instance = measured.instance();
+    double timestamp = measured.timestamp();
     Rule[] rules = table.rules;
     if (rules.length == 0) {
       return;

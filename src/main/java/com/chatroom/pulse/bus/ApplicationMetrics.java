@@ -30,7 +30,7 @@ public record ApplicationMetrics(
   double responseTimeAvg,
   double errorRate,
   String instance,
-  String service) implements PulseMessage {
+  String service) implements Sample {
 
   public static final String KIND = "app";
   public static final String DEFAULT_INSTANCE = "unknown";

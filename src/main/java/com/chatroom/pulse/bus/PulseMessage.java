@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
  * The family of immutable records that travel on Pulse's event bus. Locally they are passed by reference
  * (see {@link PulseMessageCodec}); across the cluster and at every other edge they are JSON.
  */
-public sealed interface PulseMessage permits SystemMetrics, ApplicationMetrics, StreamFrame, AlertEvent, ChatMessage,
+public sealed interface PulseMessage permits Sample, StreamFrame, AlertEvent, ChatMessage,
   ChatPresence {
 
   /** Stable wire tag: identifies the record type in the cluster encoding. */

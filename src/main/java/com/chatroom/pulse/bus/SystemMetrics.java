@@ -47,7 +47,7 @@ public record SystemMetrics(
   int cpuCount,
   double networkSentPerSec,
   double networkRecvPerSec,
-  List<DiskUsage> disks) implements PulseMessage {
+  List<DiskUsage> disks) implements Sample {
 
   public static final String KIND = "system";
   static final int MAX_DISKS = 64;

@@ -1,7 +1,7 @@
 package com.chatroom.pulse.optimizer;
 
-import com.chatroom.pulse.bus.ApplicationMetrics;
 import com.chatroom.pulse.bus.PulseMessage;
+import com.chatroom.pulse.bus.Sample;
 import com.chatroom.pulse.bus.SystemMetrics;
 import com.chatroom.pulse.config.OptimizerConfig;
 import com.chatroom.pulse.config.OptimizerRuleConfig;
@@ -71,20 +71,12 @@ final class Optimizer {
 
   /** Evaluates the rules that read this kind of sample, if it comes from this node; other nodes act for themselves. */
   void onSample(PulseMessage sample) {
-    boolean system;
-    String from;
-    double timestamp;
-    if (sample instanceof SystemMetrics s) {
-      system = true;
-      from = s.instance();
-      timestamp = s.timestamp();
-    } else if (sample instanceof ApplicationMetrics a) {
-      system = false;
-      from = a.instance();
-      timestamp = a.timestamp();
-    } else {
+    if (!(sample instanceof Sample measured)) {
       return;
     }
+    boolean system = measured instanceof SystemMetrics;
+    String from = measured.instance();
+    double timestamp = measured.timestamp();
     if (!instance.equals(from)) {
       return;
     }

@@ -54,6 +54,7 @@ final class PulseApplication extends VertxApplication {
 
     @Override
     public VertxBuilder createVertxBuilder(VertxOptions options) {
+      options.setPreferNativeTransport(!"false".equalsIgnoreCase(System.getenv("NATIVE_TRANSPORT")));
       VertxBuilder builder = Meters.vertxBuilder(options, registry);
       return clustered ? builder.withClusterManager(ClusterSetup.clusterManager(System.getenv())) : builder;
     }
@@ -61,6 +62,13 @@ final class PulseApplication extends VertxApplication {
     @Override
     public void afterVertxStarted(HookContext context) {
       Meters.attach(context.vertx(), registry);
+      var log = LoggerFactory.getLogger(PulseApplication.class);
+      if (context.vertx().isNativeTransportEnabled()) {
+        log.info("Network transport: native (epoll)");
+      } else {
+        Throwable cause = context.vertx().unavailableNativeTransportCause();
+        log.info("Network transport: NIO{}", cause == null ? "" : " (native unavailable: " + cause.getMessage() + ")");
+      }
     }
 
     @Override

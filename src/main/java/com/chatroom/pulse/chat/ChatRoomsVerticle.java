@@ -14,6 +14,7 @@ import com.chatroom.pulse.chat.ChatCommands.Leave;
 import com.chatroom.pulse.chat.ChatCommands.Post;
 import com.chatroom.pulse.config.ChatConfig;
 import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.http.WsWire;
 import com.chatroom.pulse.metrics.MeterNames;
 import com.chatroom.pulse.metrics.Meters;
 import io.micrometer.core.instrument.Counter;
@@ -324,7 +325,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
       frame.put("members", memberArray(members));
     }
     dispatched();
-    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, ChatWire.textFrame(frame.toBuffer()), 0), local);
+    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, WsWire.sharedTextFrame(frame.toBuffer()), 0), local);
   }
 
   private static io.vertx.core.json.JsonArray memberArray(List<Member> members) {

@@ -4,6 +4,7 @@ import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.bus.ChatMessage;
 import com.chatroom.pulse.bus.LocalCodec;
 import com.chatroom.pulse.chat.ChatCommands.ChatFrame;
+import com.chatroom.pulse.http.WsWire;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -101,7 +102,7 @@ final class RoomOrdering {
   private void deliver(Room room, ChatMessage m) {
     room.expected = m.seq() + 1;
     dispatched.run();
-    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, m.seq(), ChatWire.textFrame(m.toFrame().toBuffer()), m.receivedNanos()), local);
+    vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, m.seq(), WsWire.sharedTextFrame(m.toFrame().toBuffer()), m.receivedNanos()), local);
   }
 
 }

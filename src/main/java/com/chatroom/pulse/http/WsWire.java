@@ -9,6 +9,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 
+import java.nio.ByteBuffer;
+
 /**
  * Server-to-client WebSocket frames written straight to the socket's Netty channel. A server frame is unmasked, so
  * the bytes of one event are the same for every recipient: the frame (header and UTF-8 payload) is encoded once and
@@ -27,26 +29,56 @@ public final class WsWire {
   private WsWire() {
   }
 
-  /** A complete, final, unmasked text frame holding {@code utf8}; shareable: writers take duplicates, nobody frees it. */
+  /**
+   * A complete, final, unmasked text frame holding {@code utf8}, for one recipient or a few; shareable: writers take
+   * duplicates, nobody frees it (a heap array: the socket copies it once into a direct buffer on write).
+   */
   public static ByteBuf textFrame(Buffer utf8) {
+    byte[] frame = new byte[frameLength(utf8.length())];
+    int header = writeHeader(utf8.length(), frame);
+    utf8.getBytes(0, utf8.length(), frame, header);
+    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(frame));
+  }
+
+  /**
+   * The same frame in off-heap memory, for a fan-out to many sockets: a heap frame is copied into a fresh direct
+   * buffer by the transport on every write, a direct one goes to the socket as it is. The memory is the JDK's
+   * (freed by the garbage collector once no duplicate is queued), so it stays shareable with nobody to free it.
+   * Costs one off-heap allocation per frame: for frames written to one socket, {@link #textFrame} is cheaper.
+   */
+  public static ByteBuf sharedTextFrame(Buffer utf8) {
     int length = utf8.length();
-    int header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-    byte[] frame = new byte[header + length];
+    byte[] header = new byte[frameLength(length) - length];
+    writeHeader(length, header);
+    ByteBuffer direct = ByteBuffer.allocateDirect(header.length + length);
+    direct.put(header);
+    direct.put(utf8.getBytes());
+    direct.flip();
+    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+  }
+
+  private static int frameLength(int payload) {
+    return (payload < 126 ? 2 : payload < 65536 ? 4 : 10) + payload;
+  }
+
+  /** Writes the header of an unfragmented text frame of {@code length} payload bytes; returns the header's size. */
+  private static int writeHeader(int length, byte[] frame) {
     frame[0] = (byte) 0x81; // FIN + text
     if (length < 126) {
       frame[1] = (byte) length;
-    } else if (length < 65536) {
+      return 2;
+    }
+    if (length < 65536) {
       frame[1] = 126;
       frame[2] = (byte) (length >>> 8);
       frame[3] = (byte) length;
-    } else {
-      frame[1] = 127;
-      for (int i = 0; i < 8; i++) {
-        frame[2 + i] = (byte) ((long) length >>> (56 - 8 * i));
-      }
+      return 4;
     }
-    utf8.getBytes(0, length, frame, header);
-    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(frame));
+    frame[1] = 127;
+    for (int i = 0; i < 8; i++) {
+      frame[2 + i] = (byte) ((long) length >>> (56 - 8 * i));
+    }
+    return 10;
   }
 
   /** The TCP channel under an HTTP/1.1 request, which its WebSocket upgrade keeps using. */

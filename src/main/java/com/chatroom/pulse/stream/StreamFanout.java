@@ -317,7 +317,7 @@ public final class StreamFanout {
   private ByteBuf wireOf(StreamFrame frame) {
     if (frame != encodedFrame) {
       encodedFrame = frame;
-      encodedWire = WsWire.textFrame(frame.payload());
+      encodedWire = WsWire.sharedTextFrame(frame.payload());
     }
     return encodedWire;
   }

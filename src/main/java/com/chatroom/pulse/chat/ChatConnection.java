@@ -56,10 +56,15 @@ final class ChatConnection {
 
   /** This connection in one room. */
   static final class Membership {
+    final ChatConnection conn;
     /** Live frames held while joining; null once live. */
     List<ChatFrame> held = new ArrayList<>();
     /** The newest message sequence number written to the client in this room. */
     long lastSeq;
+
+    Membership(ChatConnection conn) {
+      this.conn = conn;
+    }
 
     /** @return false when the held frames would exceed {@link #MAX_HELD} */
     boolean hold(ChatFrame frame) {

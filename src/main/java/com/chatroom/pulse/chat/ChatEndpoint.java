@@ -240,6 +240,7 @@ public final class ChatEndpoint {
     rooms.stopping();
     List<Future<Void>> closing = new ArrayList<>();
     for (ChatConnection conn : List.copyOf(connections)) {
+      conn.closing = true;
       closing.add(conn.ws.close((short) 1001, "server shutting down, reconnect"));
     }
     closing.add(rooms.stop());

@@ -43,7 +43,8 @@ final class EdgeRooms {
   private final Consumer<ChatConnection> tooSlow;
   private final Consumer<String> refused;
   private final DeliveryOptions commands;
-  private final Map<String, List<ChatConnection>> members = new HashMap<>();
+  /** Room → its members on this edge instance, as memberships: the fan-out reaches each without a map lookup. */
+  private final Map<String, List<ChatConnection.Membership>> members = new HashMap<>();
   private MessageConsumer<Object> consumer;
   /** Set when the edge shuts down: the registry goes with it, so closing sockets no longer tell it they left. */
   private boolean stopping;
@@ -111,8 +112,9 @@ final class EdgeRooms {
       countedRefusal(conn, new ChatError("too_many_rooms", "room", "at most " + config.maxRoomsPerConnection() + " rooms per connection"), null);
       return;
     }
-    conn.rooms.put(j.room(), new ChatConnection.Membership());
-    members.computeIfAbsent(j.room(), r -> new ArrayList<>()).add(conn);
+    ChatConnection.Membership joining = new ChatConnection.Membership(conn);
+    conn.rooms.put(j.room(), joining);
+    members.computeIfAbsent(j.room(), r -> new ArrayList<>()).add(joining);
     ask(new ChatCommands.Join(j.room(), conn.identity.member(), conn.identity.admin(), j.since())).onComplete(ar -> {
       if (conn.closing) {
         return; // leaveAll already told the registry
@@ -201,10 +203,10 @@ final class EdgeRooms {
   }
 
   private void removeMember(ChatConnection conn, String room) {
-    conn.rooms.remove(room);
-    List<ChatConnection> list = members.get(room);
-    if (list != null) {
-      list.remove(conn);
+    ChatConnection.Membership membership = conn.rooms.remove(room);
+    List<ChatConnection.Membership> list = members.get(room);
+    if (list != null && membership != null) {
+      list.remove(membership);
       if (list.isEmpty()) {
         members.remove(room);
       }
@@ -213,17 +215,14 @@ final class EdgeRooms {
 
   private void onDeliver(ChatFrame frame) {
     node.pendingFrames.decrementAndGet();
-    List<ChatConnection> list = members.get(frame.room());
+    List<ChatConnection.Membership> list = members.get(frame.room());
     if (list == null) {
       return;
     }
     int written = 0;
     for (int i = 0, n = list.size(); i < n; i++) {
-      ChatConnection conn = list.get(i);
-      ChatConnection.Membership membership = conn.rooms.get(frame.room());
-      if (membership == null) {
-        continue;
-      }
+      ChatConnection.Membership membership = list.get(i);
+      ChatConnection conn = membership.conn;
       if (membership.held != null) {
         if (!membership.hold(frame)) {
           tooSlow.accept(conn);
@@ -248,7 +247,8 @@ final class EdgeRooms {
 
   /** Writes an encoded frame, or disconnects the client if its bounded outbound queue is full. @return whether it was written */
   private boolean write(ChatConnection conn, ByteBuf frame) {
-    if (conn.closing || conn.ws.isClosed()) {
+    // the channel's state, not ws.isClosed(): that takes the WebSocket's lock, once per recipient of every message
+    if (conn.closing || !conn.channel.isActive()) {
       return false;
     }
     if (ChatWire.full(conn.channel)) {

@@ -475,6 +475,7 @@ public final class StreamFanout {
     vertx.cancelTimer(reaper);
     List<Future<Void>> closing = new ArrayList<>();
     for (Subscriber sub : List.copyOf(subscribers)) {
+      sub.closing = true;
       closing.add(sub.ws.close((short) 1001, "server shutting down, reconnect"));
     }
     Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();

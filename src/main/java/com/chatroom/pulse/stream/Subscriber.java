@@ -35,7 +35,7 @@ final class Subscriber {
   Backfill seam;
   /** Error frames not written because the socket was full; reported in one frame when it drains. */
   long suppressedErrors;
-  /** Set once the subscriber is being closed for abuse: nothing it sends is read any more. */
+  /** Set once the server closes the subscriber (abuse, idle, shutdown): nothing is read from it or written to it. */
   boolean closing;
   int violations;
   long violationWindowStart = System.nanoTime();
@@ -114,8 +114,9 @@ final class Subscriber {
    * of this edge instance), or null to encode it here.
    */
   int offer(StreamFrame frame, ByteBuf wire, int maxPendingEvents) {
-    if (ws.isClosed()) {
-      // closed, but its close handler has not run yet: nothing to write, nothing to hold
+    if (closing || !channel.isActive()) {
+      // closed, but its close handler has not run yet: nothing to write, nothing to hold (the channel's state rather
+      // than ws.isClosed(), which takes the WebSocket's lock, once per subscriber of every frame)
       return 0;
     }
     if (!blocked) {
@@ -130,7 +131,7 @@ final class Subscriber {
 
   /** Called when the socket drained: the skip notice first, then everything held, until it is full again. */
   int drain(int maxPendingEvents) {
-    if (!blocked || ws.isClosed()) {
+    if (!blocked || closing || !channel.isActive()) {
       return 0;
     }
     blocked = false;

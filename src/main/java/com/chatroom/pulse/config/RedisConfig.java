@@ -53,7 +53,7 @@ public record RedisConfig(String url, int maxPoolSize, int maxPoolWaiting) {
           + url.replaceAll("//([^@/]*)@", "//***@") + "'");
       }
     }
-    RedisConfig config = new RedisConfig(url, r.integer("max_pool_size", 8, 1, 256), r.integer("max_pool_waiting", 256, 1, 100_000));
+    RedisConfig config = new RedisConfig(url, r.integer("max_pool_size", 8, 1, 256), r.integer("max_pool_waiting", 8192, 1, 100_000));
     r.rejectUnknown();
     return config;
   }

@@ -38,6 +38,8 @@ bench_raise_nofile $((SUBSCRIBERS + 1000))
 OUT=$BENCH_DIR/target/results/stalled-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 bench_prepare "$OUT"
+# a frozen copy of the client too: the bench JAR may be rebuilt while this session runs
+cp "$BENCH_JAR" "$OUT/pulse-bench.jar" && BENCH_JAR=$OUT/pulse-bench.jar
 COMMIT=$(git -C "$ROOT_DIR" rev-parse --short HEAD)
 bench_log "machine: $(bench_machine)"
 bench_log "$REPEATS pair(s) of runs, $SUBSCRIBERS subscribers ($MARKED marked), $PHASE_TICKS ticks per phase; results in $OUT"

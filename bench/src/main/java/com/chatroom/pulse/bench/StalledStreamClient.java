@@ -201,10 +201,17 @@ public final class StalledStreamClient {
     sleep(drain * 1000L);
     long last = highestSeq.get();
     waitForTick(last + 1, 10_000);
-    sleep(1000);
+    // the final tick: every subscriber must reach it (the client's own event loop may still be working through the
+    // last fan-out), after which the checks are exact
+    long finalSeq = highestSeq.get();
+    long settleDeadline = System.currentTimeMillis() + 15_000;
+    while (System.currentTimeMillis() < settleDeadline
+      && onContext(() -> Future.succeededFuture(behind(finalSeq))).get() > 0) {
+      sleep(100);
+    }
     sampleRss();
-    JsonObject result = onContext(() -> Future.succeededFuture(result(connectSeconds, skippedBefore, skippedAfterFill,
-      skippedEnd))).get(30, TimeUnit.SECONDS);
+    JsonObject result = onContext(() -> Future.succeededFuture(result(finalSeq, connectSeconds, skippedBefore,
+      skippedAfterFill, skippedEnd))).get(30, TimeUnit.SECONDS);
     System.out.println(result.encode());
     return 0;
   }
@@ -360,8 +367,18 @@ public final class StalledStreamClient {
     log("fill: %d app samples accepted (%d rejected)", appPublished, appRejected);
   }
 
-  private JsonObject result(double connectSeconds, JsonObject before, JsonObject afterFill, JsonObject end) {
-    long lastSeq = highestSeq.get();
+  private int behind(long seq) {
+    int n = 0;
+    for (Conn c : conns) {
+      if (c.lastSeq < seq && c.closeCode == null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The checks; every subscriber must have reached tick {@code lastSeq}. */
+  private JsonObject result(long lastSeq, double connectSeconds, JsonObject before, JsonObject afterFill, JsonObject end) {
     long[] bad = new long[8]; // readers: incomplete, gaps, skip notices, out of order | marked: unbalanced, never skipped, closed, gaps
     long readerFrames = 0;
     long markedDelivered = 0;
@@ -373,10 +390,11 @@ public final class StalledStreamClient {
       if (c.closeCode != null) {
         bad[c.marked ? 6 : 0]++;
       }
-      long published = c.firstSeq < 0 ? 0 : lastSeq - c.firstSeq + 1;
+      // every tick up to the newest this subscriber has seen was published to it (a later one may be on its way)
+      long published = c.firstSeq < 0 ? 0 : c.lastSeq - c.firstSeq + 1;
       if (!c.marked) {
         readerFrames += c.system;
-        if (c.system != published || c.lastSeq != lastSeq) {
+        if (c.system != published || c.lastSeq < lastSeq) {
           bad[0]++;
         }
         bad[1] += c.gaps;
@@ -389,7 +407,7 @@ public final class StalledStreamClient {
         otherApp += c.otherApp;
         markedSkipped += c.skipped;
         markedPublished += toIt;
-        if (delivered + c.skipped != toIt || c.lastSeq != lastSeq) {
+        if (delivered + c.skipped != toIt || c.lastSeq < lastSeq) {
           bad[4]++;
           if (examples.size() < 5) {
             examples.add("#" + c.id + ": system " + c.system + " (seq " + c.firstSeq + ".." + c.lastSeq + ") + app " + c.app

@@ -83,10 +83,12 @@ def storm(path):
 
 
 def reconnect_row(r):
-    return (f"| {r['run']} | {r['stream']:,} + {r['chat']:,} | {r['down_seconds']} | {r['all_back_seconds']} "
+    return (f"| {r['run']} | {r['stream']:,} + {r['chat']:,} | {r['sigterm_to_exit_seconds']} / {r['down_seconds']} "
+            f"| **{r['all_back_seconds']}** ({r['all_back_after_ready_seconds']} after ready) "
             f"| {r['back_p50_seconds']} / {r['back_p99_seconds']} | {r['connect_refused']:,} | {fmt(r['close_codes'])} "
-            f"| {fmt(r['reconnect_close_codes'])} | {r['chat_members_with_gaps']} / {r['chat_history_gap_flags']} "
-            f"| {r['messages_sent']:,} ({r['messages_acked']:,} acked) | {r['stream_gap_ticks_during_restart']} "
+            f"| {fmt(r['reconnect_close_codes'])} "
+            f"| {r['chat_members_with_gaps']} / {r['chat_members_behind']} / {r['chat_history_gap_flags']} "
+            f"| {r['messages_sent']:,} / {r['messages_acked']:,} | {r['stream_backfill_frames']:,} / {r['stream_gaps_after_reconnect']} "
             f"| {r['server_rss_peak_mib']['first']:.0f} / {r['server_rss_peak_mib']['second']:.0f} | {r['load_before']} |")
 
 
@@ -94,9 +96,10 @@ def fmt(d):
     return ", ".join(f"{k}: {v:,}" for k, v in sorted(d.items())) or "none"
 
 
-RECONNECT_HEAD = ("| Run | Clients stream + chat | Server down (s) | All back after (s) | Per client back p50 / p99 (s) "
-                  "| Connects refused (server down) | Close codes at the restart | Close codes after it "
-                  "| Chat members with a gap / history gaps | Chat messages | Stream ticks the node did not sample "
+RECONNECT_HEAD = ("| Run | Clients stream + chat | SIGTERM → exit / → restarted node ready (s) | All back after the first close (s) "
+                  "| Per client back p50 / p99 (s) | Connects refused while down | Close codes at the restart "
+                  "| Closes after reconnecting | Chat members with a gap / behind / history-gap flags "
+                  "| Chat messages sent / acked | Stream: samples re-sent by ?since= (already seen) / seq gaps after reconnect "
                   "| Server RSS peak before / after restart (MiB) | Load avg at start |\n"
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 

@@ -95,6 +95,8 @@ public final class StalledStreamClient {
     long system;
     long app;
     long otherApp;
+    boolean pinged;
+    long pongs;
     long skipped;
     long skipNotices;
     long gaps;
@@ -209,6 +211,23 @@ public final class StalledStreamClient {
       && onContext(() -> Future.succeededFuture(behind(finalSeq))).get() > 0) {
       sleep(100);
     }
+    // a subscriber still behind: is the path to it alive? A pong is written straight to the socket, past anything the
+    // server holds for it, so a pong with no newer sample means the server holds its frames and never drained them
+    int stuck = onContext(() -> {
+      int n = 0;
+      for (Conn c : conns) {
+        if (c.lastSeq < finalSeq && c.closeCode == null && sockets[c.id] != null) {
+          c.pinged = true;
+          sockets[c.id].writeTextMessage("{\"type\":\"ping\",\"id\":\"probe\"}");
+          n++;
+        }
+      }
+      return Future.succeededFuture(n);
+    }).get();
+    if (stuck > 0) {
+      log("%d subscribers still behind tick %d: pinged them", stuck, finalSeq);
+      sleep(3000);
+    }
     sampleRss();
     JsonObject result = onContext(() -> Future.succeededFuture(result(finalSeq, connectSeconds, skippedBefore,
       skippedAfterFill, skippedEnd))).get(30, TimeUnit.SECONDS);
@@ -299,6 +318,9 @@ public final class StalledStreamClient {
       }
       default -> {
         String text = data.toString();
+        if (text.startsWith("{\"type\":\"pong\"")) {
+          conn.pongs++;
+        }
         if (text.startsWith("{\"type\":\"app\"")) {
           if (text.contains(FILL_INSTANCE)) {
             conn.app++;
@@ -385,8 +407,14 @@ public final class StalledStreamClient {
     long markedSkipped = 0;
     long markedPublished = 0;
     long otherApp = 0;
+    long pinged = 0;
+    long pingedAnswered = 0;
     List<String> examples = new ArrayList<>();
     for (Conn c : conns) {
+      if (c.pinged) {
+        pinged++;
+        pingedAnswered += c.pongs > 0 ? 1 : 0;
+      }
       if (c.closeCode != null) {
         bad[c.marked ? 6 : 0]++;
       }
@@ -444,6 +472,7 @@ public final class StalledStreamClient {
       .put("marked_unbalanced", bad[4]).put("marked_never_skipped", bad[5]).put("marked_closed", bad[6])
       .put("marked_seq_gaps", bad[7])
       .put("marked_other_app_frames", otherApp)
+      .put("behind_at_end_pinged", pinged).put("behind_at_end_answered_pong", pingedAnswered)
       .put("unbalanced_examples", new JsonArray(examples))
       .put("server_skipped_counter", new JsonObject().put("before_fill", before).put("after_fill", afterFill).put("end", end))
       .put("server_rss_mib", new JsonArray(rss));

@@ -115,7 +115,7 @@ public final class StalledStreamClient {
     subscribers = o.integer("subscribers", 10_000, 1, 100_000);
     marked = o.integer("marked", subscribers / 100, 0, subscribers);
     stall = o.bool("stall", true);
-    rcvbuf = o.integer("rcvbuf", 4096, 1024, 1 << 24);
+    rcvbuf = o.integer("rcvbuf", 65536, 1024, 1 << 24);
     warmup = o.seconds("warmup", 8, 0, 600);
     phaseTicks = o.integer("phase-ticks", 25, 2, 3600);
     fillSeconds = o.seconds("fill-seconds", 10, 0, 600);

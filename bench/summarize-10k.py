@@ -88,7 +88,8 @@ def reconnect_row(r):
             f"| {r['back_p50_seconds']} / {r['back_p99_seconds']} | {r['connect_refused']:,} | {fmt(r['close_codes'])} "
             f"| {fmt(r['reconnect_close_codes'])} "
             f"| {r['chat_members_with_gaps']} / {r['chat_members_behind']} / {r['chat_history_gap_flags']} "
-            f"| {r['messages_sent']:,} / {r['messages_acked']:,} | {r['stream_backfill_frames']:,} / {r['stream_gaps_after_reconnect']} "
+            f"| {r['messages_sent']:,} / {r['messages_acked']:,} | {r.get('chat_error_codes', {}).get('unavailable', 0):,} "
+            f"| {r['stream_backfill_frames']:,} / {r['stream_gaps_after_reconnect']} "
             f"| {r['server_rss_peak_mib']['first']:.0f} / {r['server_rss_peak_mib']['second']:.0f} | {r['load_before']} |")
 
 
@@ -99,9 +100,9 @@ def fmt(d):
 RECONNECT_HEAD = ("| Run | Clients stream + chat | SIGTERM → exit / → restarted node ready (s) | All back after the first close (s) "
                   "| Per client back p50 / p99 (s) | Connects refused while down | Close codes at the restart "
                   "| Closes after reconnecting | Chat members with a gap / behind / history-gap flags "
-                  "| Chat messages sent / acked | Stream: samples re-sent by ?since= (already seen) / seq gaps after reconnect "
+                  "| Chat messages sent / acked | Frames refused 'unavailable' (retried) | Stream: samples re-sent by ?since= (already seen) / seq gaps after reconnect "
                   "| Server RSS peak before / after restart (MiB) | Load avg at start |\n"
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def reconnect(path):

@@ -27,7 +27,10 @@ interface AlertStore {
 
   void deleteSilence(String id);
 
-  void appendHistory(JsonObject event);
+  /**
+   * @param key the change's identity: replicas write the same changes, and each is kept once under this key
+   */
+  void appendHistory(String key, JsonObject event);
 
   void appendDeadLetter(JsonObject record);
 
@@ -60,7 +63,7 @@ interface AlertStore {
     }
 
     @Override
-    public void appendHistory(JsonObject event) {
+    public void appendHistory(String key, JsonObject event) {
     }
 
     @Override

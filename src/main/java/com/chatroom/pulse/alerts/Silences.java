@@ -86,6 +86,21 @@ final class Silences {
     return false;
   }
 
+  /** The id of a silence in force that matches these labels, or null: the smallest, so every node names the same. */
+  String silencedBy(Map<String, String> labels, long nowMs) {
+    String id = null;
+    for (Silence s : byId.values()) {
+      if (s.startsAtMs() <= nowMs && nowMs < s.endsAtMs() && matches(s, labels) && (id == null || s.id().compareTo(id) < 0)) {
+        id = s.id();
+      }
+    }
+    return id;
+  }
+
+  Silence get(String id) {
+    return byId.get(id);
+  }
+
   private boolean matches(Silence s, Map<String, String> labels) {
     Pattern rule = rulePatterns.get(s.id());
     if (rule != null && !rule.matcher(labels.getOrDefault("alertname", "")).matches()) {

@@ -221,6 +221,25 @@ final class AlertApi {
             recheck.run();
           }
         }
+        case "silences" -> {
+          // every silence Redis holds, after announcements may have been missed. Added, never removed: one deleted
+          // meanwhile stays here until it ends (peers notify meanwhile), which beats dropping them all should Redis
+          // have come back empty
+          boolean changed = false;
+          for (Object o : body.getJsonArray("silences")) {
+            try {
+              Silences.Silence silence = Silences.Silence.fromStored((JsonObject) o);
+              if (!silence.equals(silences.get(silence.id())) && silences.add(silence)) {
+                changed = true;
+              }
+            } catch (RuntimeException e) {
+              // one unreadable record must not keep the others out
+            }
+          }
+          if (changed) {
+            recheck.run();
+          }
+        }
         case "ack" -> {
           String rule = body.getString("rule");
           String instance = body.getString("instance");

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -34,7 +35,9 @@ final class RedisSync implements Gate {
   private static final Logger LOG = LoggerFactory.getLogger(RedisSync.class);
   static final String CHANNEL = "pulse:alerts:sync";
   static final String ACKS = "pulse:alerts:acks";
+  /** First and longest wait before subscribing again: a Redis away for long costs a log line every 30 s, not every second. */
   private static final long RESUBSCRIBE_MS = 1000;
+  private static final long RESUBSCRIBE_MAX_MS = 30_000;
 
   private final Vertx vertx;
   private final Redis redis;
@@ -50,6 +53,8 @@ final class RedisSync implements Gate {
   private RedisConnection subscriber;
   private boolean closed;
   private long retryTimer = -1;
+  private long retryDelayMs = RESUBSCRIBE_MS;
+  private boolean subscribedOnce;
 
   /**
    * @param apply applies a change (the message form published on {@link #CHANNEL}; see {@link AlertApi}) to this
@@ -90,6 +95,12 @@ final class RedisSync implements Gate {
         }
       });
       return conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)).<Void>mapEmpty();
+    }).onSuccess(v -> {
+      retryDelayMs = RESUBSCRIBE_MS;
+      if (subscribedOnce) {
+        resync();
+      }
+      subscribedOnce = true;
     }).onFailure(e -> {
       error("subscribe", e);
       if (subscriber != null) {
@@ -102,11 +113,32 @@ final class RedisSync implements Gate {
 
   private void retryLater() {
     if (!closed && retryTimer < 0) {
-      retryTimer = vertx.setTimer(RESUBSCRIBE_MS, id -> {
+      retryTimer = vertx.setTimer(retryDelayMs, id -> {
         retryTimer = -1;
         subscribe();
       });
+      retryDelayMs = Math.min(RESUBSCRIBE_MAX_MS, retryDelayMs * 2);
     }
+  }
+
+  /**
+   * After a lost subscription: announcements made meanwhile are gone, so take the stored silences as they are now
+   * (start-up reads them through the store).
+   */
+  private void resync() {
+    writes.transform(ar -> redis.send(Request.cmd(Command.HGETALL).arg(RedisAlertStore.SILENCES))).onSuccess(stored -> {
+      JsonArray all = new JsonArray();
+      if (stored != null) {
+        for (String id : stored.getKeys()) {
+          try {
+            all.add(new JsonObject(stored.get(id).toString()));
+          } catch (RuntimeException e) {
+            LOG.debug("Ignoring an unreadable stored silence {}: {}", id, e.toString());
+          }
+        }
+      }
+      apply.accept(new JsonObject().put("op", "silences").put("silences", all));
+    }).onFailure(e -> error("resync", e));
   }
 
   private void onPush(Response push) {

@@ -165,6 +165,40 @@ class AlertSharedRedisTest {
 
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a node whose subscription was cut subscribes again and takes the stored silences, the ones announced meanwhile included")
+  void resubscribes(Vertx vertx, VertxTestContext ctx) {
+    Receiver receiver = new Receiver(vertx, Edge.freePort());
+    long now = System.currentTimeMillis();
+    Silences.Silence silence = new Silences.Silence("00000000-0000-0000-0000-000000000002", "cpu_*", java.util.Map.of(),
+      now - 1000, now + 3_600_000, "announced while the node was not listening", "ops");
+    redisServer.start(vertx)
+      .compose(r -> AlertTestKit.deploy(vertx, AlertTestKit.config("node-b", alerts(receiver, "0"), redisServer.url())))
+      .compose(id -> {
+        redis = Redis.createClient(vertx, redisServer.url());
+        return redis.send(Request.cmd(Command.HSET).arg(RedisAlertStore.SILENCES).arg(silence.id())
+          .arg(silence.toStored().encode()));
+      })
+      .compose(stored -> ask(vertx, new JsonObject().put("op", "silences")))
+      .compose(before -> {
+        ctx.verify(() -> assertThat(before.getJsonArray("silences")).isEmpty());
+        // Redis drops the node's subscription (as a restart or a network cut would)
+        return redis.send(Request.cmd(Command.CLIENT).arg("KILL").arg("TYPE").arg("pubsub"));
+      })
+      .compose(killed -> silencesUntil(vertx, list -> !list.isEmpty()))
+      .onComplete(ctx.succeeding(list -> ctx.verify(() -> {
+        assertThat(list).extracting(o -> ((JsonObject) o).getString("id")).containsExactly(silence.id());
+        ctx.completeNow();
+      })));
+  }
+
+  private static Future<JsonArray> silencesUntil(Vertx vertx, Predicate<JsonArray> done) {
+    return ask(vertx, new JsonObject().put("op", "silences")).compose(s -> done.test(s.getJsonArray("silences"))
+      ? Future.succeededFuture(s.getJsonArray("silences"))
+      : Future.<Void>future(p -> vertx.setTimer(10, id -> p.complete())).compose(v -> silencesUntil(vertx, done)));
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   @DisplayName("an acknowledgement made on node A stops node B's repeats; an alert left unacknowledged goes on repeating")
   void ackAcrossNodes(Vertx vertx, VertxTestContext ctx) {
     Receiver receiver = new Receiver(vertx, Edge.freePort());

@@ -18,7 +18,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,7 +125,7 @@ public final class AlertVerticle extends VerticleBase {
     });
     return Future.all(state, queued, subscribed)
       .map(v -> {
-        restore(state.result(), queued.result());
+        Restore.apply(state.result(), queued.result(), engine, silences, api, notifier);
         return v;
       })
       .compose(v -> Future.all(List.of(
@@ -210,59 +209,6 @@ public final class AlertVerticle extends VerticleBase {
     engine.onSample(sample, System.currentTimeMillis());
     evaluation.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     samples.increment();
-  }
-
-  /**
-   * What the last run (or a peer) left: alert states, silences, history and dead letters; then each channel's
-   * undelivered notifications, in order, ahead of anything new.
-   */
-  private void restore(AlertStore.Loaded loaded, Map<String, List<Notification>> queued) {
-    if (loaded != null) {
-      restore(loaded);
-    }
-    int waiting = queued.values().stream().mapToInt(List::size).sum();
-    if (waiting > 0) {
-      LOG.info("Queueing {} notifications a previous run had not delivered", waiting);
-    }
-    notifier.restoreQueued(queued);
-    // a firing alert whose notification was queued when the last run stopped without Redis' outbox (or lost it):
-    // send it now under its state's id; claims drop it if it went out
-    engine.forEachSeries(s -> {
-      if (s.published.equals("firing") && !s.silenced) {
-        AlertEvent current = engine.current(s);
-        notifier.onEvent(current.withSilenced(false, "restored"), s.stateId(), s.key);
-      }
-    });
-  }
-
-  private void restore(AlertStore.Loaded loaded) {
-    long now = System.currentTimeMillis();
-    int restored = 0;
-    for (JsonObject json : loaded.series()) {
-      try {
-        restored += engine.restore(json, now) ? 1 : 0;
-      } catch (RuntimeException e) {
-        LOG.warn("Ignoring an unreadable alert state for {}: {}", json.getString("rule") + "|" + json.getString("instance"), e.toString());
-      }
-    }
-    for (JsonObject json : loaded.silences()) {
-      try {
-        silences.add(Silences.Silence.fromStored(json));
-      } catch (RuntimeException e) {
-        LOG.warn("Ignoring an unreadable silence {}: {}", json.getString("id"), e.toString());
-      }
-    }
-    for (JsonObject json : loaded.history()) {
-      try {
-        api.remember(AlertEvent.fromJson(json));
-      } catch (RuntimeException e) {
-        LOG.debug("Ignoring an unreadable history entry: {}", e.toString());
-      }
-    }
-    notifier.restoreDeadLetters(loaded.deadLetters());
-    if (restored > 0 || !loaded.silences().isEmpty()) {
-      LOG.info("Restored {} alert states and {} silences from Redis", restored, silences.all().size());
-    }
   }
 
   private void sweep() {

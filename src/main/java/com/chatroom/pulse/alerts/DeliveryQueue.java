@@ -1,11 +1,7 @@
 package com.chatroom.pulse.alerts;
 
 import com.chatroom.pulse.config.AlertsConfig;
-import com.chatroom.pulse.metrics.MeterNames;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -21,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -60,14 +55,7 @@ final class DeliveryQueue {
   private final ArrayDeque<Notification> queue = new ArrayDeque<>();
   /** Event ids with an Alertmanager re-post queued: one is enough, its body is built when it is sent. */
   private final Set<String> resends = new HashSet<>();
-  private final Counter sent;
-  private final Counter failed;
-  private final Counter retries;
-  private final Counter deduplicated;
-  private final Timer latency;
-  private final MeterRegistry registry;
-  private final Gauge queued;
-  private final Gauge circuit;
+  private final ChannelMeters meters;
   private boolean busy;
   private boolean closed;
   private long timer = -1;
@@ -85,33 +73,13 @@ final class DeliveryQueue {
     this.gate = shared.gate();
     this.config = shared.config();
     this.deadLetters = shared.deadLetters();
-    this.registry = shared.registry();
     this.breaker = CircuitBreaker.create("pulse-alerts-" + channel, vertx, new CircuitBreakerOptions()
         .setMaxFailures(config.breakerMaxFailures())
         .setTimeout(config.timeoutMs() + 1000)
         .setResetTimeout(config.breakerResetMs())
         .setNotificationAddress(null))
       .failurePolicy(f -> f.failed() && !(f.cause() instanceof Sender.Rejected));
-    this.sent = counter(MeterNames.ALERTS_NOTIFICATIONS_SENT, "Notifications a receiver accepted");
-    this.failed = counter(MeterNames.ALERTS_NOTIFICATIONS_FAILED, "Delivery attempts that failed");
-    this.retries = counter(MeterNames.ALERTS_NOTIFICATIONS_RETRIES, "Delivery attempts scheduled after a failure");
-    this.deduplicated = counter(MeterNames.ALERTS_NOTIFICATIONS_DEDUPLICATED,
-      "Notifications not sent because this change was already sent (by this node earlier, or a peer)");
-    this.latency = Timer.builder(MeterNames.ALERTS_NOTIFICATIONS_LATENCY)
-      .description("Time from a change to its receiver's acceptance").tags("channel", channel, "type", type)
-      .register(registry);
-    this.queued = Gauge.builder(MeterNames.ALERTS_NOTIFICATIONS_QUEUED, queue, ArrayDeque::size)
-      .description("Notifications waiting per channel").tags("channel", channel, "type", type).register(registry);
-    this.circuit = Gauge.builder(MeterNames.ALERTS_CIRCUIT_STATE, breaker, b -> switch (b.state()) {
-        case CLOSED -> 0;
-        case HALF_OPEN -> 1;
-        case OPEN -> 2;
-      })
-      .description("Channel circuit: 0 closed, 1 half-open, 2 open").tags("channel", channel, "type", type).register(registry);
-  }
-
-  private Counter counter(String name, String description) {
-    return Counter.builder(name).description(description).tags("channel", channel, "type", type).register(registry);
+    this.meters = new ChannelMeters(shared.registry(), channel, type, queue, breaker);
   }
 
   /**
@@ -184,8 +152,7 @@ final class DeliveryQueue {
     Future<Void> released = busy && !queue.isEmpty() ? claims.release(claimKey(queue.peekFirst())).otherwiseEmpty()
       : Future.succeededFuture();
     breaker.close();
-    registry.remove(queued);
-    registry.remove(circuit);
+    meters.remove();
     return released.eventually(sender::close);
   }
 
@@ -221,7 +188,7 @@ final class DeliveryQueue {
           }
         }
         case DONE -> {
-          deduplicated.increment();
+          meters.deduplicated.increment();
           finish();
         }
         case HELD -> later(HELD_POLL_MS, () -> claim(n, attempt));
@@ -239,8 +206,7 @@ final class DeliveryQueue {
         attempt(n, 1); // cannot tell: a notification too many beats a lost one
         return;
       }
-      Counter.builder(MeterNames.ALERTS_NOTIFICATIONS_SUPPRESSED).description(Notifier.SUPPRESSED_DESCRIPTION)
-        .tag("reason", ar.result()).register(registry).increment();
+      meters.suppressed(ar.result());
       LOG.debug("Channel {}: {} not sent, {} (found in Redis)", channel, n.key(), ar.result());
       claims.release(claimKey(n)).onFailure(e -> storeError("release", e));
       finish();
@@ -255,16 +221,15 @@ final class DeliveryQueue {
         return;
       }
       if (ar.succeeded()) {
-        sent.increment();
+        meters.delivered(n);
         delivered++;
-        latency.record(System.nanoTime() - n.queuedNanos(), TimeUnit.NANOSECONDS);
         claims.markSent(claimKey(n)).onFailure(e -> storeError("mark_sent", e));
         finish();
         return;
       }
       Throwable cause = ar.cause();
       if (cause instanceof Sender.Rejected) {
-        failed.increment();
+        meters.failed.increment();
         deadLetter(n, "rejected", attempt, cause.getMessage());
         finish();
       } else if (cause instanceof OpenCircuitException) {
@@ -273,16 +238,16 @@ final class DeliveryQueue {
       } else if (probe) {
         // still down: the circuit is open again; a receiver's outage of any length costs no attempt, so after it the
         // queue (bounded by queue_size) is delivered in order instead of dead-lettered
-        failed.increment();
+        meters.failed.increment();
         LOG.debug("Channel {}: receiver still down ({}), {} waits for the circuit", channel, cause.getMessage(), n.key());
         holdThen(n, attempt, config.breakerResetMs(), () -> attempt(n, attempt));
       } else if (attempt >= config.maxAttempts()) {
-        failed.increment();
+        meters.failed.increment();
         deadLetter(n, "retries_exhausted", attempt, String.valueOf(cause.getMessage()));
         finish();
       } else {
-        failed.increment();
-        retries.increment();
+        meters.failed.increment();
+        meters.retries.increment();
         LOG.debug("Channel {}: attempt {} for {} failed: {}", channel, attempt, n.key(), cause.getMessage());
         holdThen(n, attempt, backoff.delayMs(attempt), () -> attempt(n, attempt + 1));
       }
@@ -305,8 +270,7 @@ final class DeliveryQueue {
 
 
   private void deadLetter(Notification n, String reason, int attempts, String error) {
-    Counter.builder(MeterNames.ALERTS_NOTIFICATIONS_DEAD).description("Notifications given up on, per channel and reason")
-      .tags("channel", channel, "type", type, "reason", reason).register(registry).increment();
+    meters.dead(reason);
     LOG.warn("Channel {}: gave up on {} after {} attempts ({}): {}", channel, n.key(), attempts, reason, error);
     if (!reason.equals("queue_full")) {
       claims.markDead(claimKey(n)).onFailure(e -> storeError("mark_dead", e));
@@ -317,8 +281,7 @@ final class DeliveryQueue {
   }
 
   private void storeError(String op, Throwable e) {
-    Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
-      .tag("op", op).register(registry).increment();
+    meters.storeError(op);
     LOG.warn("Channel {}: claim store {} failed ({}); a claim failure sends anyway, since a duplicate beats a lost alert",
       channel, op, e.getMessage());
   }

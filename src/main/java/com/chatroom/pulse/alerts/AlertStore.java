@@ -23,8 +23,7 @@ interface AlertStore {
 
   void deleteSeries(String key);
 
-  void saveSilence(String id, JsonObject stored);
-
+  /** A silence that ended (new silences are written at once, by {@link RedisSync}). */
   void deleteSilence(String id);
 
   /**
@@ -52,10 +51,6 @@ interface AlertStore {
 
     @Override
     public void deleteSeries(String key) {
-    }
-
-    @Override
-    public void saveSilence(String id, JsonObject stored) {
     }
 
     @Override

@@ -127,11 +127,6 @@ final class RedisAlertStore implements AlertStore {
   }
 
   @Override
-  public void saveSilence(String id, JsonObject stored) {
-    pend(silences, id, stored.encode());
-  }
-
-  @Override
   public void deleteSilence(String id) {
     pend(silences, id, null);
   }

@@ -77,15 +77,6 @@ final class Silences {
     return List.copyOf(byId.values());
   }
 
-  boolean silenced(Map<String, String> labels, long nowMs) {
-    for (Silence s : byId.values()) {
-      if (s.startsAtMs() <= nowMs && nowMs < s.endsAtMs() && matches(s, labels)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** The id of a silence in force that matches these labels, or null: the smallest, so every node names the same. */
   String silencedBy(Map<String, String> labels, long nowMs) {
     String id = null;

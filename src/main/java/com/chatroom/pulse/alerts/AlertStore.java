@@ -23,11 +23,13 @@ interface AlertStore {
 
   void deleteSeries(String key);
 
-  void saveSilence(String id, JsonObject stored);
-
+  /** A silence that ended (new silences are written at once, by {@link RedisSync}). */
   void deleteSilence(String id);
 
-  void appendHistory(JsonObject event);
+  /**
+   * @param key the change's identity: replicas write the same changes, and each is kept once under this key
+   */
+  void appendHistory(String key, JsonObject event);
 
   void appendDeadLetter(JsonObject record);
 
@@ -52,15 +54,11 @@ interface AlertStore {
     }
 
     @Override
-    public void saveSilence(String id, JsonObject stored) {
-    }
-
-    @Override
     public void deleteSilence(String id) {
     }
 
     @Override
-    public void appendHistory(JsonObject event) {
+    public void appendHistory(String key, JsonObject event) {
     }
 
     @Override

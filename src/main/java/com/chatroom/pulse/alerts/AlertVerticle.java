@@ -18,7 +18,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +57,8 @@ public final class AlertVerticle extends VerticleBase {
   private Counter seriesDropped;
   private Redis redis;
   private AlertStore store;
+  private Outbox outbox = Outbox.NONE;
+  private RedisSync sync;
   private Silences silences;
   private Notifier notifier;
   private RuleEngine engine;
@@ -89,28 +90,43 @@ public final class AlertVerticle extends VerticleBase {
 
     silences = new Silences(alerts.limits().maxSilences());
     Claims claims;
+    Gate gate = Gate.OPEN;
     if (config.redis().enabled()) {
       redis = Redis.createClient(vertx, config.redis().options());
       claims = new RedisClaims(redis, config.instanceId(), alerts.delivery().dedupeTtlMs());
-      store = new RedisAlertStore(redis, alerts.limits().historySize(), alerts.limits().deadLetters(), registry);
+      store = new RedisAlertStore(redis, alerts.limits().historySize(), alerts.limits().deadLetters(),
+        alerts.delivery().dedupeTtlMs(), registry);
+      outbox = new RedisOutbox(redis, alerts.delivery().dedupeTtlMs(), registry);
+      sync = new RedisSync(vertx, redis, config.redis().options(), alerts.limits().maxSilences(),
+        body -> api.apply(body), registry);
+      gate = sync;
     } else {
       claims = new Claims.Memory(100_000, alerts.delivery().dedupeTtlMs());
       store = AlertStore.NONE;
     }
-    notifier = new Notifier(vertx, alerts, claims, store::appendDeadLetter, registry);
+    notifier = new Notifier(vertx, alerts, externalUrl(config), claims, outbox, gate, store::appendDeadLetter, registry);
     engine = new RuleEngine(rules, alerts.flapping(), alerts.limits().maxSeries(), config.instanceId(),
-      silences::silenced, new Listener());
-    api = new AlertApi(vertx, engine, silences, notifier, store, alerts.limits(), config.instanceId(), this::sweep);
+      silences::silencedBy, new Listener());
+    api = new AlertApi(vertx, engine, silences, notifier, alerts.limits(), config.instanceId(), this::sweep);
+    Future<Void> subscribed = Future.succeededFuture();
+    if (sync != null) {
+      api.shareThrough(sync);
+      subscribed = sync.start();
+    }
 
-    return store.load()
-      .onSuccess(this::restore)
-      .recover(e -> {
-        // Redis down must not keep the node from alerting: start empty; claims and writes retry as it comes back
-        Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
-          .tag("op", "load").register(registry).increment();
-        LOG.error("Cannot read alert state from Redis at {} ({}); starting with none", config.redis().redactedUrl(),
-          e.getMessage());
-        return Future.succeededFuture();
+    Future<AlertStore.Loaded> state = store.load().recover(e -> {
+      // Redis down must not keep the node from alerting: start empty; claims and writes retry as it comes back
+      loadFailed("load", e);
+      return Future.succeededFuture(null);
+    });
+    Future<Map<String, List<Notification>>> queued = outbox.load(notifier.channelNames()).recover(e -> {
+      loadFailed("outbox_load", e);
+      return Future.succeededFuture(Map.of());
+    });
+    return Future.all(state, queued, subscribed)
+      .map(v -> {
+        Restore.apply(state.result(), queued.result(), engine, silences, api, notifier);
+        return v;
       })
       .compose(v -> Future.all(List.of(
         consume(Addresses.METRICS_SYSTEM, BusMessages::systemMetrics).completion(),
@@ -127,13 +143,40 @@ public final class AlertVerticle extends VerticleBase {
       });
   }
 
+  private void loadFailed(String op, Throwable e) {
+    Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
+      .tag("op", op).register(registry).increment();
+    LOG.error("Cannot read alert state ({}) from Redis at {} ({}); starting without it", op, config.redis().redactedUrl(),
+      e.getMessage());
+  }
+
+  /**
+   * {@code alerts.external_url}, else this node's own address: Alertmanager rejects an alert whose generatorURL is
+   * not a URL, so there must always be one.
+   */
+  static String externalUrl(PulseConfig config) {
+    if (!config.alerts().externalUrl().isEmpty()) {
+      return config.alerts().externalUrl();
+    }
+    String host = config.http().host();
+    if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      String name = config.instanceId().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9.-]", "-");
+      host = name.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?") ? name : "localhost";
+    } else if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]"; // an IPv6 literal
+    }
+    return "http://" + host + ":" + config.http().port();
+  }
+
   @Override
   public Future<?> stop() {
     if (registry != null) {
       gauges.forEach(registry::remove);
     }
     Future<Void> closing = notifier == null ? Future.succeededFuture() : notifier.close();
-    return closing.eventually(() -> store == null ? Future.succeededFuture() : flushDirty().close())
+    return closing.eventually(outbox::close)
+      .eventually(() -> sync == null ? Future.succeededFuture() : sync.close())
+      .eventually(() -> store == null ? Future.succeededFuture() : flushDirty().close())
       .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
   }
 
@@ -168,43 +211,6 @@ public final class AlertVerticle extends VerticleBase {
     samples.increment();
   }
 
-  private void restore(AlertStore.Loaded loaded) {
-    long now = System.currentTimeMillis();
-    int restored = 0;
-    for (JsonObject json : loaded.series()) {
-      try {
-        restored += engine.restore(json, now) ? 1 : 0;
-      } catch (RuntimeException e) {
-        LOG.warn("Ignoring an unreadable alert state for {}: {}", json.getString("rule") + "|" + json.getString("instance"), e.toString());
-      }
-    }
-    for (JsonObject json : loaded.silences()) {
-      try {
-        silences.add(Silences.Silence.fromStored(json));
-      } catch (RuntimeException e) {
-        LOG.warn("Ignoring an unreadable silence {}: {}", json.getString("id"), e.toString());
-      }
-    }
-    for (JsonObject json : loaded.history()) {
-      try {
-        api.remember(AlertEvent.fromJson(json));
-      } catch (RuntimeException e) {
-        LOG.debug("Ignoring an unreadable history entry: {}", e.toString());
-      }
-    }
-    notifier.restoreDeadLetters(loaded.deadLetters());
-    // a notification that was still queued when the last run stopped: send it now (claims drop it if it went out)
-    engine.forEachSeries(s -> {
-      if (s.published.equals("firing") && !s.silenced) {
-        AlertEvent current = engine.current(s);
-        notifier.onEvent(current.withSilenced(false, "restored"), s.stateId(), s.key);
-      }
-    });
-    if (restored > 0 || !loaded.silences().isEmpty()) {
-      LOG.info("Restored {} alert states and {} silences from Redis", restored, silences.all().size());
-    }
-  }
-
   private void sweep() {
     long now = System.currentTimeMillis();
     silences.expire(now).forEach(s -> store.deleteSilence(s.id()));
@@ -215,11 +221,16 @@ public final class AlertVerticle extends VerticleBase {
         case "pending" -> counts[0]++;
         case "firing" -> {
           counts[1]++;
-          if (!s.silenced && s.ackBy == null) {
-            notifier.repeat(engine.current(s), s.key, s.firedAtMs, now);
+          if (!s.silenced) {
+            notifier.stillFiring(engine.current(s), s.key, s.firedAtMs, now, s.ackBy != null);
           }
         }
-        case "flapping" -> counts[2]++;
+        case "flapping" -> {
+          counts[2]++;
+          if (!s.silenced) {
+            notifier.stillFiring(engine.current(s), s.key, s.flapSinceMs, now, s.ackBy != null);
+          }
+        }
         default -> {
         }
       }
@@ -241,11 +252,23 @@ public final class AlertVerticle extends VerticleBase {
     public void onEvent(AlertEvent event, Series series) {
       vertx.eventBus().publish(Addresses.ALERTS_EVENTS, event, LOCAL);
       api.remember(event);
-      store.appendHistory(event.toJson());
+      store.appendHistory(historyKey(event, series), event.toJson());
       changes.computeIfAbsent(event.state() + '|' + event.reason(), k -> Counter.builder(MeterNames.ALERTS_CHANGES)
         .description("Alert state and flag changes, per state and reason")
         .tags("state", event.state(), "reason", event.reason()).register(registry)).increment();
       notifier.onEvent(event, series.stateId(), series.key);
+    }
+
+    /**
+     * The same on every node for the same change: a state change's id; an acknowledgement's id (it carries the
+     * acknowledging node's time); for a silence flag, which silence and when in the episode rather than each node's
+     * sweep time.
+     */
+    private static String historyKey(AlertEvent event, Series series) {
+      return switch (event.reason()) {
+        case "silenced", "unsilenced" -> series.stateId() + '/' + event.reason() + '/' + series.silencedBy;
+        default -> event.id();
+      };
     }
 
     @Override

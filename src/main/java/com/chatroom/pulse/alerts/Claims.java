@@ -34,6 +34,12 @@ interface Claims {
   /** Retries ran out: peers must not try again either (the dead letter is recorded once). */
   Future<Void> markDead(String key);
 
+  /**
+   * Gives up a lease we hold without sending: the notification was suppressed (a peer's silence) and may be sent
+   * later under the same key, or this node is stopping and its next run (or a peer) should not wait the lease out.
+   */
+  Future<Void> release(String key);
+
   /** In-memory claims: one process, bounded, remembered for {@code ttlMs}. */
   final class Memory implements Claims {
 
@@ -73,6 +79,11 @@ interface Claims {
     @Override
     public Future<Void> markDead(String key) {
       return markSent(key);
+    }
+
+    @Override
+    public Future<Void> release(String key) {
+      return Future.succeededFuture(); // nothing is leased in memory
     }
   }
 }

@@ -1,11 +1,7 @@
 package com.chatroom.pulse.alerts;
 
 import com.chatroom.pulse.config.AlertsConfig;
-import com.chatroom.pulse.metrics.MeterNames;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -19,17 +15,24 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * One channel's delivery: a bounded FIFO with one notification in flight, so a receiver sees changes in the order
- * they happened. Each notification is claimed (see {@link Claims}) before it is sent, retried with exponential
- * backoff through the channel's circuit breaker, and dead-lettered when attempts run out or the receiver refuses it.
+ * they happened. Each notification is written to the channel's {@link Outbox} as it is queued (so a restart does not
+ * lose it), claimed (see {@link Claims}) before it is sent, checked once against shared state a peer may have changed
+ * ({@link Gate}), retried with exponential backoff ({@link Backoff}) through the channel's circuit breaker, and
+ * dead-lettered when attempts run out or the receiver refuses it; once it is done with, it leaves the outbox.
  * Evaluation only ever calls {@link #offer}, which never waits. Used only on the alert verticle's context.
  */
 final class DeliveryQueue {
+
+  /** What every channel of a node shares. */
+  record Shared(Claims claims, Outbox outbox, Gate gate, AlertsConfig.Delivery config, Consumer<JsonObject> deadLetters,
+                MeterRegistry registry) {
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryQueue.class);
   /** Margin on a lease beyond the time we expect to need it. */
@@ -43,64 +46,71 @@ final class DeliveryQueue {
   private final String type;
   private final Sender sender;
   private final Claims claims;
+  private final Outbox outbox;
+  private final Gate gate;
   private final AlertsConfig.Delivery config;
   private final Consumer<JsonObject> deadLetters;
   private final CircuitBreaker breaker;
+  private final Backoff backoff;
   private final ArrayDeque<Notification> queue = new ArrayDeque<>();
-  private final Counter sent;
-  private final Counter failed;
-  private final Counter retries;
-  private final Counter deduplicated;
-  private final Timer latency;
-  private final MeterRegistry registry;
-  private final Gauge queued;
-  private final Gauge circuit;
+  /** Event ids with an Alertmanager re-post queued: one is enough, its body is built when it is sent. */
+  private final Set<String> resends = new HashSet<>();
+  private final ChannelMeters meters;
   private boolean busy;
   private boolean closed;
   private long timer = -1;
   private long delivered;
 
-  DeliveryQueue(Vertx vertx, String channel, String type, Sender sender, Claims claims, AlertsConfig.Delivery config,
-                Consumer<JsonObject> deadLetters, MeterRegistry registry) {
+  DeliveryQueue(Vertx vertx, String channel, String type, Sender sender, Backoff backoff, Shared shared) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.channel = channel;
     this.type = type;
     this.sender = sender;
-    this.claims = claims;
-    this.config = config;
-    this.deadLetters = deadLetters;
-    this.registry = registry;
+    this.backoff = backoff;
+    this.claims = shared.claims();
+    this.outbox = shared.outbox();
+    this.gate = shared.gate();
+    this.config = shared.config();
+    this.deadLetters = shared.deadLetters();
     this.breaker = CircuitBreaker.create("pulse-alerts-" + channel, vertx, new CircuitBreakerOptions()
         .setMaxFailures(config.breakerMaxFailures())
         .setTimeout(config.timeoutMs() + 1000)
         .setResetTimeout(config.breakerResetMs())
         .setNotificationAddress(null))
       .failurePolicy(f -> f.failed() && !(f.cause() instanceof Sender.Rejected));
-    this.sent = counter(MeterNames.ALERTS_NOTIFICATIONS_SENT, "Notifications a receiver accepted");
-    this.failed = counter(MeterNames.ALERTS_NOTIFICATIONS_FAILED, "Delivery attempts that failed");
-    this.retries = counter(MeterNames.ALERTS_NOTIFICATIONS_RETRIES, "Delivery attempts scheduled after a failure");
-    this.deduplicated = counter(MeterNames.ALERTS_NOTIFICATIONS_DEDUPLICATED,
-      "Notifications not sent because this change was already sent (by this node earlier, or a peer)");
-    this.latency = Timer.builder(MeterNames.ALERTS_NOTIFICATIONS_LATENCY)
-      .description("Time from a change to its receiver's acceptance").tags("channel", channel, "type", type)
-      .register(registry);
-    this.queued = Gauge.builder(MeterNames.ALERTS_NOTIFICATIONS_QUEUED, queue, ArrayDeque::size)
-      .description("Notifications waiting per channel").tags("channel", channel, "type", type).register(registry);
-    this.circuit = Gauge.builder(MeterNames.ALERTS_CIRCUIT_STATE, breaker, b -> switch (b.state()) {
-        case CLOSED -> 0;
-        case HALF_OPEN -> 1;
-        case OPEN -> 2;
-      })
-      .description("Channel circuit: 0 closed, 1 half-open, 2 open").tags("channel", channel, "type", type).register(registry);
+    this.meters = new ChannelMeters(shared.registry(), channel, type, queue, breaker);
   }
 
-  private Counter counter(String name, String description) {
-    return Counter.builder(name).description(description).tags("channel", channel, "type", type).register(registry);
-  }
-
-  /** Queues a notification; when the queue is full it is dead-lettered at once. Never waits. */
+  /**
+   * Queues a notification and writes it to the outbox (an Alertmanager re-post is not kept: the next run re-posts
+   * anyway); when the queue is full it is dead-lettered at once. Never waits.
+   */
   boolean offer(Notification n) {
+    if (n.kind() == Notification.Kind.RESEND && resends.contains(n.event().id())) {
+      return true; // one queued already: it will carry the latest end time when it goes
+    }
+    if (!enqueue(n)) {
+      return false;
+    }
+    if (n.kind() != Notification.Kind.RESEND) {
+      outbox.add(channel, n);
+    }
+    pump();
+    return true;
+  }
+
+  /** Queues a notification read back from the outbox (it is there already). */
+  boolean offerRestored(Notification n) {
+    if (!enqueue(n)) {
+      outbox.remove(channel, n.key());
+      return false;
+    }
+    pump();
+    return true;
+  }
+
+  private boolean enqueue(Notification n) {
     if (closed) {
       return false;
     }
@@ -109,7 +119,9 @@ final class DeliveryQueue {
       return false;
     }
     queue.addLast(n);
-    pump();
+    if (n.kind() == Notification.Kind.RESEND) {
+      resends.add(n.event().id());
+    }
     return true;
   }
 
@@ -124,18 +136,24 @@ final class DeliveryQueue {
     return queue.isEmpty() && !busy;
   }
 
+  /**
+   * Stops delivering. What is still queued stays in the outbox for the next run (or a peer's restart); the lease on
+   * the notification in flight is given up, so that run need not wait it out.
+   */
   Future<Void> close() {
     closed = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
     if (!queue.isEmpty()) {
-      LOG.warn("Channel {}: {} notifications were still queued at shutdown", channel, queue.size());
+      LOG.info("Channel {}: {} notifications still queued at shutdown{}", channel, queue.size(),
+        outbox == Outbox.NONE ? " are lost (no Redis to keep them)" : " stay in the Redis outbox for the next start");
     }
+    Future<Void> released = busy && !queue.isEmpty() ? claims.release(claimKey(queue.peekFirst())).otherwiseEmpty()
+      : Future.succeededFuture();
     breaker.close();
-    registry.remove(queued);
-    registry.remove(circuit);
-    return sender.close();
+    meters.remove();
+    return released.eventually(sender::close);
   }
 
   private void pump() {
@@ -162,13 +180,36 @@ final class DeliveryQueue {
         return;
       }
       switch (ar.result()) {
-        case ACQUIRED -> attempt(n, attempt);
+        case ACQUIRED -> {
+          if (attempt == 1) {
+            checkThenAttempt(n);
+          } else {
+            attempt(n, attempt);
+          }
+        }
         case DONE -> {
-          deduplicated.increment();
+          meters.deduplicated.increment();
           finish();
         }
         case HELD -> later(HELD_POLL_MS, () -> claim(n, attempt));
       }
+    });
+  }
+
+  /** A peer's silence or acknowledgement this node has not heard of yet still stops it; the key is freed for later. */
+  private void checkThenAttempt(Notification n) {
+    gate.suppressedBy(n).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed() || ar.result() == null) {
+        attempt(n, 1); // cannot tell: a notification too many beats a lost one
+        return;
+      }
+      meters.suppressed(ar.result());
+      LOG.debug("Channel {}: {} not sent, {} (found in Redis)", channel, n.key(), ar.result());
+      claims.release(claimKey(n)).onFailure(e -> storeError("release", e));
+      finish();
     });
   }
 
@@ -180,16 +221,15 @@ final class DeliveryQueue {
         return;
       }
       if (ar.succeeded()) {
-        sent.increment();
+        meters.delivered(n);
         delivered++;
-        latency.record(System.nanoTime() - n.queuedNanos(), TimeUnit.NANOSECONDS);
         claims.markSent(claimKey(n)).onFailure(e -> storeError("mark_sent", e));
         finish();
         return;
       }
       Throwable cause = ar.cause();
       if (cause instanceof Sender.Rejected) {
-        failed.increment();
+        meters.failed.increment();
         deadLetter(n, "rejected", attempt, cause.getMessage());
         finish();
       } else if (cause instanceof OpenCircuitException) {
@@ -198,18 +238,18 @@ final class DeliveryQueue {
       } else if (probe) {
         // still down: the circuit is open again; a receiver's outage of any length costs no attempt, so after it the
         // queue (bounded by queue_size) is delivered in order instead of dead-lettered
-        failed.increment();
+        meters.failed.increment();
         LOG.debug("Channel {}: receiver still down ({}), {} waits for the circuit", channel, cause.getMessage(), n.key());
         holdThen(n, attempt, config.breakerResetMs(), () -> attempt(n, attempt));
       } else if (attempt >= config.maxAttempts()) {
-        failed.increment();
+        meters.failed.increment();
         deadLetter(n, "retries_exhausted", attempt, String.valueOf(cause.getMessage()));
         finish();
       } else {
-        failed.increment();
-        retries.increment();
+        meters.failed.increment();
+        meters.retries.increment();
         LOG.debug("Channel {}: attempt {} for {} failed: {}", channel, attempt, n.key(), cause.getMessage());
-        holdThen(n, attempt, backoff(attempt), () -> attempt(n, attempt + 1));
+        holdThen(n, attempt, backoff.delayMs(attempt), () -> attempt(n, attempt + 1));
       }
     });
   }
@@ -228,15 +268,9 @@ final class DeliveryQueue {
     });
   }
 
-  /** Exponential: initial × 2^(attempt−1), capped, with ±20 % jitter so replicas and channels do not retry in step. */
-  long backoff(int attempt) {
-    double base = Math.min(config.backoffMaxMs(), config.backoffInitialMs() * Math.pow(2, Math.min(attempt - 1, 30)));
-    return Math.max(1, Math.round(base * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
-  }
 
   private void deadLetter(Notification n, String reason, int attempts, String error) {
-    Counter.builder(MeterNames.ALERTS_NOTIFICATIONS_DEAD).description("Notifications given up on, per channel and reason")
-      .tags("channel", channel, "type", type, "reason", reason).register(registry).increment();
+    meters.dead(reason);
     LOG.warn("Channel {}: gave up on {} after {} attempts ({}): {}", channel, n.key(), attempts, reason, error);
     if (!reason.equals("queue_full")) {
       claims.markDead(claimKey(n)).onFailure(e -> storeError("mark_dead", e));
@@ -247,14 +281,20 @@ final class DeliveryQueue {
   }
 
   private void storeError(String op, Throwable e) {
-    Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
-      .tag("op", op).register(registry).increment();
+    meters.storeError(op);
     LOG.warn("Channel {}: claim store {} failed ({}); a claim failure sends anyway, since a duplicate beats a lost alert",
       channel, op, e.getMessage());
   }
 
   private void finish() {
-    queue.pollFirst();
+    Notification done = queue.pollFirst();
+    if (done != null) {
+      if (done.kind() == Notification.Kind.RESEND) {
+        resends.remove(done.event().id());
+      } else {
+        outbox.remove(channel, done.key());
+      }
+    }
     busy = false;
     // on the next turn of the loop: a long run of already-sent notifications must not grow the stack
     context.runOnContext(v -> pump());

@@ -23,9 +23,13 @@ import java.util.function.Consumer;
 /**
  * Turns alert changes into notifications and routes each to the channels that want it (by severity and labels):
  * firing (and flapping) always, resolved if the channel sends resolutions, repeats while an alert keeps firing
- * unacknowledged. Silenced alerts are not notified. Used only on the alert verticle's context.
+ * unacknowledged, and — to Alertmanager channels — a re-post of every firing alert each {@code resend_interval},
+ * acknowledged or not, so Alertmanager never times it out while it still fires. Silenced alerts are not notified.
+ * Used only on the alert verticle's context.
  */
 final class Notifier {
+
+  static final String SUPPRESSED_DESCRIPTION = "Notifications not sent because a silence matched or (repeats) the alert was acknowledged";
 
   private record Channel(AlertChannelConfig config, DeliveryQueue queue) {
   }
@@ -35,11 +39,16 @@ final class Notifier {
   private final ArrayDeque<JsonObject> deadLetters = new ArrayDeque<>();
   private final int maxDeadLetters;
   private final Consumer<JsonObject> deadLetterStore;
-  /** Per firing alert (series key): the last repeat number sent per channel. */
+  /** Per firing alert (series key): the last repeat (or Alertmanager re-post) number queued per channel. */
   private final Map<String, long[]> repeats = new HashMap<>();
   private final Counter silenced;
 
-  Notifier(Vertx vertx, AlertsConfig config, Claims claims, Consumer<JsonObject> deadLetterStore, MeterRegistry registry) {
+  /**
+   * @param externalUrl this Pulse's URL for links ({@code generatorURL}): {@code alerts.external_url}, or one derived
+   *                    from the node when that is unset
+   */
+  Notifier(Vertx vertx, AlertsConfig config, String externalUrl, Claims claims, Outbox outbox, Gate gate,
+           Consumer<JsonObject> deadLetterStore, MeterRegistry registry) {
     this.maxDeadLetters = config.limits().deadLetters();
     this.deadLetterStore = deadLetterStore;
     this.web = WebClient.create(vertx, new WebClientOptions()
@@ -48,13 +57,14 @@ final class Notifier {
       // one request in flight per channel: a small pool and wait queue are plenty, and bounded
       new io.vertx.core.http.PoolOptions().setHttp1MaxSize(Math.max(1, config.channels().size()))
         .setMaxWaitQueueSize(Math.max(16, 4 * config.channels().size())));
+    DeliveryQueue.Shared shared = new DeliveryQueue.Shared(claims, outbox, gate, config.delivery(), this::deadLetter, registry);
     for (AlertChannelConfig c : config.channels()) {
-      Sender sender = Sender.create(vertx, web, c, config.externalUrl(), config.delivery().timeoutMs());
-      channels.add(new Channel(c, new DeliveryQueue(vertx, c.name(), c.type(), sender, claims, config.delivery(),
-        this::deadLetter, registry)));
+      Sender sender = Sender.create(vertx, web, c, externalUrl, config.delivery().timeoutMs());
+      Backoff backoff = new Backoff(config.delivery().backoffInitialMs(), config.delivery().backoffMaxMs());
+      channels.add(new Channel(c, new DeliveryQueue(vertx, c.name(), c.type(), sender, backoff, shared)));
     }
     this.silenced = Counter.builder(MeterNames.ALERTS_NOTIFICATIONS_SUPPRESSED)
-      .description("Changes not notified because a silence matched").tag("reason", "silenced").register(registry);
+      .description(SUPPRESSED_DESCRIPTION).tag("reason", "silenced").register(registry);
   }
 
   /**
@@ -84,27 +94,51 @@ final class Notifier {
     }
     // an alert that becomes unsilenced (or is restored) is told under its state's id: if that was sent, it is not again
     String key = reason.equals("unsilenced") || reason.equals("restored") ? stateId : e.id();
-    offer(new Notification(key, firing, e.state().equals("flapping"), e, System.nanoTime()), firing);
+    offer(new Notification(key, Notification.Kind.CHANGE, firing, e.state().equals("flapping"), e, System.nanoTime()), firing);
   }
 
-  /** Called on every sweep for each firing, unsilenced, unacknowledged alert. */
-  void repeat(AlertEvent current, String seriesKey, long firedAtMs, long nowMs) {
+  /**
+   * Called on every sweep for each firing (or flapping), unsilenced alert: repeats to people unless it was
+   * acknowledged, re-posts to Alertmanager regardless.
+   *
+   * @param sinceMs when it started firing (or flapping): intervals count from there
+   */
+  void stillFiring(AlertEvent current, String seriesKey, long sinceMs, long nowMs, boolean acknowledged) {
     if (channels.isEmpty()) {
       return;
     }
     long[] last = repeats.computeIfAbsent(seriesKey, k -> new long[channels.size()]);
+    boolean flapping = current.state().equals("flapping");
     for (int i = 0; i < channels.size(); i++) {
       Channel c = channels.get(i);
-      long interval = c.config().repeatIntervalMs();
+      boolean alertmanager = c.config().type().equals("alertmanager");
+      // flapping is reported to people once; Alertmanager must still hear that the alert is alive
+      long interval = alertmanager ? c.config().resendIntervalMs()
+        : acknowledged || flapping ? 0 : c.config().repeatIntervalMs();
       if (interval <= 0 || !routes(c.config(), current)) {
         continue;
       }
-      long n = (nowMs - firedAtMs) / interval;
+      long n = (nowMs - sinceMs) / interval;
       if (n >= 1 && n > last[i]) {
         last[i] = n;
-        c.queue().offer(new Notification(current.id() + "/repeat/" + n, true, false, current, System.nanoTime()));
+        Notification.Kind kind = alertmanager ? Notification.Kind.RESEND : Notification.Kind.REPEAT;
+        String suffix = alertmanager ? "/resend/" : "/repeat/";
+        c.queue().offer(new Notification(current.id() + suffix + n, kind, true, flapping, current, System.nanoTime()));
       }
     }
+  }
+
+  /** Queues what a previous run left in the channels' outboxes, in order, ahead of anything new. */
+  void restoreQueued(Map<String, List<Notification>> byChannel) {
+    for (Channel c : channels) {
+      for (Notification n : byChannel.getOrDefault(c.config().name(), List.of())) {
+        c.queue().offerRestored(n);
+      }
+    }
+  }
+
+  List<String> channelNames() {
+    return channels.stream().map(c -> c.config().name()).toList();
   }
 
   private void offer(Notification n, boolean firing) {

@@ -58,21 +58,18 @@ final class Payloads {
   }
 
   /**
-   * Alertmanager's v2 API body ({@code POST /api/v2/alerts}): a list of postable alerts. A firing alert gets an end
-   * three repeat intervals ahead, so Alertmanager resolves it by itself if Pulse goes away, as Prometheus does.
+   * Alertmanager's v2 API body ({@code POST /api/v2/alerts}): a list of postable alerts. As Prometheus does, a firing
+   * alert is re-posted every resend interval with an end four intervals ahead: Alertmanager keeps it while the posts
+   * go on and resolves it by itself if Pulse goes away. A resolved alert ends when it resolved.
    */
-  static JsonArray alertmanagerV2(Notification n, String externalUrl, long repeatIntervalMs, long nowMs) {
+  static JsonArray alertmanagerV2(Notification n, String externalUrl, long resendIntervalMs, long nowMs) {
     AlertEvent e = n.event();
     JsonObject alert = new JsonObject()
       .put("labels", sorted(e.labels()))
       .put("annotations", annotations(n))
       .put("startsAt", rfc3339(e.activeSince()))
+      .put("endsAt", n.firing() ? Instant.ofEpochMilli(nowMs + 4 * resendIntervalMs).toString() : rfc3339(e.changedAt()))
       .put("generatorURL", generatorUrl(externalUrl, e));
-    if (!n.firing()) {
-      alert.put("endsAt", rfc3339(e.changedAt()));
-    } else if (repeatIntervalMs > 0) {
-      alert.put("endsAt", Instant.ofEpochMilli(nowMs + 3 * repeatIntervalMs).toString());
-    }
     return new JsonArray().add(alert);
   }
 

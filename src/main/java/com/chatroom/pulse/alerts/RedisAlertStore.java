@@ -24,7 +24,9 @@ import java.util.Map;
  * Alert state in Redis: hashes {@code pulse:alerts:series} and {@code pulse:alerts:silences}, capped lists
  * {@code pulse:alerts:history} and {@code pulse:alerts:dead_letters} (newest first). Writes are buffered — the
  * latest state per key, a bounded tail of list entries — and flushed in one pipelined batch, never more than one in
- * flight. Used only on the alert verticle's context.
+ * flight. Every replica evaluates every sample and so records every change: a history entry is pushed only by the
+ * first node to mark its key ({@code SET pulse:alerts:history:seen:<key> NX PX dedupe_ttl}, in the same script), so
+ * the shared history holds each change once. Used only on the alert verticle's context.
  */
 final class RedisAlertStore implements AlertStore {
 
@@ -33,25 +35,36 @@ final class RedisAlertStore implements AlertStore {
   static final String SILENCES = "pulse:alerts:silences";
   static final String HISTORY = "pulse:alerts:history";
   static final String DEAD_LETTERS = "pulse:alerts:dead_letters";
+  static final String HISTORY_SEEN = "pulse:alerts:history:seen:";
+  /** KEYS[1] the list; ARGV: marker prefix, marker TTL, last index kept, then key/entry pairs, oldest first. */
+  private static final String PUSH_ONCE = "local pushed = 0 "
+    + "for i = 4, #ARGV, 2 do "
+    + "if redis.call('SET', ARGV[1] .. ARGV[i], '1', 'NX', 'PX', ARGV[2]) then "
+    + "redis.call('LPUSH', KEYS[1], ARGV[i + 1]) pushed = pushed + 1 end end "
+    + "redis.call('LTRIM', KEYS[1], 0, ARGV[3]) return pushed";
   /** Pending hash writes kept while Redis is away; beyond this, writes for new keys are dropped (and counted). */
   static final int MAX_PENDING = 200_000;
 
   private final Redis redis;
   private final int historySize;
   private final int deadLetterSize;
+  private final long seenTtlMs;
   private final Counter errors;
   /** Pending writes: the newest value per key, or null for a delete. */
   private final Map<String, String> series = new LinkedHashMap<>();
   private final Map<String, String> silences = new LinkedHashMap<>();
-  private final ArrayDeque<String> history = new ArrayDeque<>();
+  /** Pairs: key, entry. */
+  private final ArrayDeque<String[]> history = new ArrayDeque<>();
   private final ArrayDeque<String> deadLetters = new ArrayDeque<>();
   private boolean inFlight;
   private Future<Void> writing = Future.succeededFuture();
 
-  RedisAlertStore(Redis redis, int historySize, int deadLetterSize, MeterRegistry registry) {
+  /** @param seenTtlMs how long a history key is remembered (the notification dedupe TTL) */
+  RedisAlertStore(Redis redis, int historySize, int deadLetterSize, long seenTtlMs, MeterRegistry registry) {
     this.redis = redis;
     this.historySize = historySize;
     this.deadLetterSize = deadLetterSize;
+    this.seenTtlMs = seenTtlMs;
     this.errors = Counter.builder(MeterNames.ALERTS_STORE_ERRORS).description("Failed reads and writes of shared alert state (Redis)")
       .tag("op", "write").register(registry);
   }
@@ -114,18 +127,13 @@ final class RedisAlertStore implements AlertStore {
   }
 
   @Override
-  public void saveSilence(String id, JsonObject stored) {
-    pend(silences, id, stored.encode());
-  }
-
-  @Override
   public void deleteSilence(String id) {
     pend(silences, id, null);
   }
 
   @Override
-  public void appendHistory(JsonObject event) {
-    append(history, event.encode(), historySize);
+  public void appendHistory(String key, JsonObject event) {
+    append(history, new String[] {key, event.encode()}, historySize);
   }
 
   @Override
@@ -133,7 +141,7 @@ final class RedisAlertStore implements AlertStore {
     append(deadLetters, record.encode(), deadLetterSize);
   }
 
-  private static void append(ArrayDeque<String> buffer, String value, int max) {
+  private static <T> void append(ArrayDeque<T> buffer, T value, int max) {
     if (buffer.size() >= max) {
       buffer.pollFirst();
     }
@@ -147,8 +155,15 @@ final class RedisAlertStore implements AlertStore {
     }
     List<Request> batch = new ArrayList<>();
     hashWrites(batch, SERIES, series);
+    // a forgotten series takes its acknowledgement with it (the acks hash stays bounded by the series in use)
+    List<String> forgotten = series.entrySet().stream().filter(e -> e.getValue() == null).map(Map.Entry::getKey).toList();
+    if (!forgotten.isEmpty()) {
+      Request del = Request.cmd(Command.HDEL).arg(RedisSync.ACKS);
+      forgotten.forEach(del::arg);
+      batch.add(del);
+    }
     hashWrites(batch, SILENCES, silences);
-    listWrites(batch, HISTORY, history, historySize);
+    historyWrites(batch);
     listWrites(batch, DEAD_LETTERS, deadLetters, deadLetterSize);
     Map<String, String> seriesSent = new LinkedHashMap<>(series);
     Map<String, String> silencesSent = new LinkedHashMap<>(silences);
@@ -189,6 +204,16 @@ final class RedisAlertStore implements AlertStore {
     if (dels) {
       batch.add(del);
     }
+  }
+
+  private void historyWrites(List<Request> batch) {
+    if (history.isEmpty()) {
+      return;
+    }
+    Request push = Request.cmd(Command.EVAL).arg(PUSH_ONCE).arg(1).arg(HISTORY).arg(HISTORY_SEEN).arg(seenTtlMs)
+      .arg(historySize - 1);
+    history.forEach(entry -> push.arg(entry[0]).arg(entry[1]));
+    batch.add(push);
   }
 
   private static void listWrites(List<Request> batch, String list, ArrayDeque<String> pending, int max) {

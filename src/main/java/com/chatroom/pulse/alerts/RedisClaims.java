@@ -21,6 +21,8 @@ final class RedisClaims implements Claims {
   private static final String DEAD = "dead";
   private static final String RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
     + "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+  private static final String RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    + "return redis.call('DEL', KEYS[1]) else return 0 end";
 
   private final Redis redis;
   private final String owner;
@@ -67,6 +69,11 @@ final class RedisClaims implements Claims {
   @Override
   public Future<Void> markDead(String key) {
     return mark(key, DEAD);
+  }
+
+  @Override
+  public Future<Void> release(String key) {
+    return redis.send(Request.cmd(Command.EVAL).arg(RELEASE).arg(1).arg(PREFIX + key).arg(owner)).mapEmpty();
   }
 
   private Future<Void> mark(String key, String value) {

@@ -35,9 +35,9 @@ final class RuleEngine {
     }
   }
 
-  /** Whether a silence matches these labels now. */
+  /** Which silence matches these labels now (the same one on every node), or null. */
   interface SilenceCheck {
-    boolean silenced(Map<String, String> labels, long nowMs);
+    String silencedBy(Map<String, String> labels, long nowMs);
   }
 
   /**
@@ -142,7 +142,8 @@ final class RuleEngine {
   private void publish(Series s, String state, String reason, long t, long wallMs) {
     String previous = s.published;
     s.published = state;
-    s.silenced = silences.silenced(s.labels, wallMs);
+    s.silencedBy = silences.silencedBy(s.labels, wallMs);
+    s.silenced = s.silencedBy != null;
     listener.onEvent(events.change(s, previous, reason, t), s);
   }
 
@@ -167,11 +168,19 @@ final class RuleEngine {
           }
           empty = false;
           if (s.active()) {
-            boolean now = silences.silenced(s.labels, wallMs);
+            String by = silences.silencedBy(s.labels, wallMs);
+            boolean now = by != null;
             if (now != s.silenced) {
               s.silenced = now;
               dirty.add(s);
+              if (now) {
+                s.silencedBy = by;
+              }
+              // while it is told, an unsilenced change still names the silence that ended (history keys use it)
               listener.onEvent(events.flag(s, now ? "silenced" : "unsilenced", wallMs), s);
+              if (!now) {
+                s.silencedBy = null;
+              }
             }
           }
         }
@@ -217,6 +226,20 @@ final class RuleEngine {
     AlertEvent event = events.flag(s, "acknowledged", wallMs);
     listener.onEvent(event, s);
     return event;
+  }
+
+  /** The id of the state last published for this rule and instance, or null if there is no such alert. */
+  String stateId(String rule, String instance) {
+    Column column = byName.get(rule);
+    Series s = column == null ? null : find(column, instance);
+    return s == null ? null : s.stateId();
+  }
+
+  /** Whether this rule's alert on this instance is acknowledged (for its current episode). */
+  boolean acknowledged(String rule, String instance) {
+    Column column = byName.get(rule);
+    Series s = column == null ? null : find(column, instance);
+    return s != null && s.ackBy != null;
   }
 
   /** Active alerts (pending, firing, flapping) as their current event. */

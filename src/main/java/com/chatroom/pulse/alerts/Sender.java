@@ -85,7 +85,7 @@ interface Sender {
           }
         }
         case "alertmanager" -> {
-          body = Payloads.alertmanagerV2(n, externalUrl, channel.repeatIntervalMs(), now).toBuffer();
+          body = Payloads.alertmanagerV2(n, externalUrl, channel.resendIntervalMs(), now).toBuffer();
           url = url.replaceAll("/+$", "");
           url += url.endsWith("/api/v2/alerts") ? "" : "/api/v2/alerts";
         }

@@ -44,6 +44,8 @@ final class Series {
   /** The state the outside world was last told: pending, firing, resolved, inactive or flapping. */
   String published = "inactive";
   boolean silenced;
+  /** The silence that silences it (the same on every node), or null. */
+  String silencedBy;
   String ackBy;
   long ackAtMs = -1;
 
@@ -82,7 +84,7 @@ final class Series {
       .put("active_since_ms", activeSinceMs).put("fired_at_ms", firedAtMs).put("clearing_since_ms", clearingSinceMs)
       .put("last_value", Double.isFinite(lastValue) ? lastValue : null).put("last_sample_ms", lastSampleMs)
       .put("changes", recent).put("flapping", flapping).put("flap_since_ms", flapSinceMs)
-      .put("last_change_ms", lastChangeMs).put("published", published).put("silenced", silenced)
+      .put("last_change_ms", lastChangeMs).put("published", published).put("silenced", silenced).put("silenced_by", silencedBy)
       .put("ack_by", ackBy).put("ack_at_ms", ackAtMs);
   }
 
@@ -112,6 +114,7 @@ final class Series {
       throw new IllegalArgumentException("unknown published state '" + published + "'");
     }
     silenced = json.getBoolean("silenced", false);
+    silencedBy = json.getString("silenced_by");
     ackBy = json.getString("ack_by");
     ackAtMs = json.getLong("ack_at_ms", -1L);
   }

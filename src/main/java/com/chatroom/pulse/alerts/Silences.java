@@ -77,13 +77,19 @@ final class Silences {
     return List.copyOf(byId.values());
   }
 
-  boolean silenced(Map<String, String> labels, long nowMs) {
+  /** The id of a silence in force that matches these labels, or null: the smallest, so every node names the same. */
+  String silencedBy(Map<String, String> labels, long nowMs) {
+    String id = null;
     for (Silence s : byId.values()) {
-      if (s.startsAtMs() <= nowMs && nowMs < s.endsAtMs() && matches(s, labels)) {
-        return true;
+      if (s.startsAtMs() <= nowMs && nowMs < s.endsAtMs() && matches(s, labels) && (id == null || s.id().compareTo(id) < 0)) {
+        id = s.id();
       }
     }
-    return false;
+    return id;
+  }
+
+  Silence get(String id) {
+    return byId.get(id);
   }
 
   private boolean matches(Silence s, Map<String, String> labels) {

@@ -90,6 +90,8 @@ final class Template {
         value = null;
       }
       if (value == null) {
+        // a label the series does not carry (the name was checked at start-up): still an error worth counting
+        onError.run();
         out.append(NO_VALUE);
       } else if (part.format() != null) {
         try {

@@ -19,12 +19,18 @@ import java.util.regex.Pattern;
  * @param severities       severities routed here; empty means all
  * @param match            labels an alert must carry (equal values) to be routed here; empty means all
  * @param sendResolved     also send resolutions
- * @param repeatIntervalMs resend a firing, unacknowledged alert this often; 0 never
+ * @param repeatIntervalMs resend a firing, unacknowledged alert this often; 0 never (not for alertmanager: it repeats
+ *                         by its own routes)
+ * @param resendIntervalMs alertmanager only: re-post every firing alert this often, acknowledged or not, with
+ *                         {@code endsAt} four intervals ahead, as Prometheus does ({@code --rules.alert.resend-delay})
  * @param smtp             email only
  */
 public record AlertChannelConfig(String name, String type, String url, String secret, Map<String, String> headers,
                                  List<String> severities, Map<String, String> match, boolean sendResolved,
-                                 long repeatIntervalMs, Smtp smtp) {
+                                 long repeatIntervalMs, long resendIntervalMs, Smtp smtp) {
+
+  /** Prometheus's default resend delay. */
+  public static final long DEFAULT_RESEND_MS = 60_000;
 
   public static final Set<String> TYPES = Set.of("webhook", "slack", "dingtalk", "email", "alertmanager");
   private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
@@ -80,7 +86,8 @@ public record AlertChannelConfig(String name, String type, String url, String se
   public String toString() {
     return "AlertChannelConfig[name=" + name + ", type=" + type + ", url=" + (url.isEmpty() ? "" : "***")
       + ", secret=" + (secret.isEmpty() ? "unset" : "***") + ", severities=" + severities + ", match=" + match
-      + ", sendResolved=" + sendResolved + ", repeatIntervalMs=" + repeatIntervalMs + ", smtp=" + smtp + "]";
+      + ", sendResolved=" + sendResolved + ", repeatIntervalMs=" + repeatIntervalMs + ", resendIntervalMs="
+      + resendIntervalMs + ", smtp=" + smtp + "]";
   }
 
   static AlertChannelConfig read(ConfigReader r) {
@@ -117,6 +124,14 @@ public record AlertChannelConfig(String name, String type, String url, String se
     if (repeat > 0 && repeat < 1000) {
       throw new ConfigException(r.key("repeat_interval"), "must be 0 (never) or at least 1s, got " + repeat + " ms");
     }
+    long resend = DEFAULT_RESEND_MS;
+    if (r.has("resend_interval")) {
+      if (!type.equals("alertmanager")) {
+        throw new ConfigException(r.key("resend_interval"), "only an alertmanager channel re-posts firing alerts; a "
+          + type + " channel uses repeat_interval");
+      }
+      resend = r.durationMs("resend_interval", DEFAULT_RESEND_MS, 1000, 3_600_000);
+    }
     Smtp smtp = null;
     if (type.equals("email")) {
       smtp = Smtp.read(r.section("smtp"));
@@ -124,7 +139,7 @@ public record AlertChannelConfig(String name, String type, String url, String se
       throw new ConfigException(r.key("smtp"), "only an email channel has smtp settings");
     }
     AlertChannelConfig channel = new AlertChannelConfig(name, type, url, secret, headers, severities, match,
-      sendResolved, repeat, smtp);
+      sendResolved, repeat, resend, smtp);
     r.rejectUnknown();
     return channel;
   }

@@ -70,11 +70,20 @@ class AlertRedisTest {
     for (int t = 0; t < 6; t++) {
       samples.add(cpu("pod-a", t, t % 2 == 0 ? 95 : 50));
     }
+    List<String> changes = List.of(
+      "cpu_high/pod-a/firing/" + Math.round(BASE * 1000), "cpu_high/pod-a/resolved/" + Math.round(BASE * 1000),
+      "cpu_high/pod-a/firing/" + Math.round((BASE + 2) * 1000), "cpu_high/pod-a/resolved/" + Math.round((BASE + 2) * 1000),
+      "cpu_high/pod-a/firing/" + Math.round((BASE + 4) * 1000), "cpu_high/pod-a/resolved/" + Math.round((BASE + 4) * 1000));
+    String[] ids = new String[2];
     redisServer.start(vertx)
       .compose(r -> receiver.start())
       .compose(r -> AlertTestKit.deploy(vertx, AlertTestKit.config("node-a", alerts(receiver), redisServer.url())))
-      .compose(id -> AlertTestKit.deploy(second, AlertTestKit.config("node-b", alerts(receiver), redisServer.url())))
       .compose(id -> {
+        ids[0] = id;
+        return AlertTestKit.deploy(second, AlertTestKit.config("node-b", alerts(receiver), redisServer.url()));
+      })
+      .compose(id -> {
+        ids[1] = id;
         for (SystemMetrics s : samples) {
           publish(vertx, s);
           publish(second, s);
@@ -83,15 +92,67 @@ class AlertRedisTest {
       })
       .compose(rs -> AlertDeliveryTest.idle(vertx))
       .compose(s -> AlertDeliveryTest.idle(second))
-      .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
-        assertThat(receiver.requests).extracting(r -> r.headers().get("Idempotency-Key")).containsExactly(
-          "cpu_high/pod-a/firing/" + Math.round(BASE * 1000), "cpu_high/pod-a/resolved/" + Math.round(BASE * 1000),
-          "cpu_high/pod-a/firing/" + Math.round((BASE + 2) * 1000), "cpu_high/pod-a/resolved/" + Math.round((BASE + 2) * 1000),
-          "cpu_high/pod-a/firing/" + Math.round((BASE + 4) * 1000), "cpu_high/pod-a/resolved/" + Math.round((BASE + 4) * 1000));
+      // stopping writes what each node still buffers: both have now written every change
+      .compose(s -> vertx.undeploy(ids[0]))
+      .compose(v -> second.undeploy(ids[1]))
+      .compose(v -> {
+        redis = Redis.createClient(vertx, redisServer.url());
+        return redis.send(Request.cmd(Command.LRANGE).arg(RedisAlertStore.HISTORY).arg(0).arg(-1));
+      })
+      .onComplete(ctx.succeeding(history -> ctx.verify(() -> {
+        assertThat(receiver.requests).extracting(r -> r.headers().get("Idempotency-Key")).containsExactlyElementsOf(changes);
+        List<String> reversed = new ArrayList<>(changes);
+        java.util.Collections.reverse(reversed);
+        assertThat(history).as("the shared history: each change once, newest first")
+          .extracting(e -> new JsonObject(e.toString()).getString("id")).containsExactlyElementsOf(reversed);
         assertThat(count(vertx, MeterNames.ALERTS_NOTIFICATIONS_SENT) + count(second, MeterNames.ALERTS_NOTIFICATIONS_SENT))
           .isEqualTo(6);
         assertThat(count(vertx, MeterNames.ALERTS_NOTIFICATIONS_DEDUPLICATED)
           + count(second, MeterNames.ALERTS_NOTIFICATIONS_DEDUPLICATED)).isEqualTo(6);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("notifications still queued when a node stops (receiver down) are delivered after it restarts: once each, in order")
+  void outboxAcrossRestart(Vertx vertx, VertxTestContext ctx) {
+    Receiver receiver = new Receiver(vertx, Edge.freePort()); // not listening yet: connections are refused
+    PulseConfig config = AlertTestKit.config("node-a", alerts(receiver), redisServer.url());
+    String firing = "cpu_high/pod-a/firing/" + Math.round(BASE * 1000);
+    String resolved = "cpu_high/pod-a/resolved/" + Math.round(BASE * 1000);
+    String outbox = RedisOutbox.PREFIX + "hook";
+    List<String> deployments = new ArrayList<>();
+    redisServer.start(vertx)
+      .compose(r -> AlertTestKit.deploy(vertx, config))
+      .compose(id -> {
+        deployments.add(id);
+        publish(vertx, cpu("pod-a", 0, 95));
+        publish(vertx, cpu("pod-a", 1, 40));
+        return AlertDeliveryTest.circuit(vertx, "open"); // the firing one failed three times; the resolution waits behind it
+      })
+      .compose(s -> vertx.undeploy(deployments.get(0)))
+      .compose(v -> {
+        redis = Redis.createClient(vertx, redisServer.url());
+        return redis.send(Request.cmd(Command.HKEYS).arg(outbox));
+      })
+      .compose(kept -> {
+        ctx.verify(() -> assertThat(kept).extracting(Object::toString).containsExactlyInAnyOrder(firing, resolved));
+        // the alert is resolved: only the outbox can bring the two notifications back
+        return AlertTestKit.deploy(vertx, config);
+      })
+      .compose(id -> {
+        deployments.add(id);
+        return receiver.start();
+      })
+      .compose(r -> receiver.until(rs -> rs.size() >= 2))
+      .compose(rs -> AlertDeliveryTest.idle(vertx))
+      .compose(s -> vertx.undeploy(deployments.get(1)))
+      .compose(v -> redis.send(Request.cmd(Command.HLEN).arg(outbox)))
+      .onComplete(ctx.succeeding(left -> ctx.verify(() -> {
+        assertThat(receiver.requests).extracting(r -> r.headers().get("Idempotency-Key")).containsExactly(firing, resolved);
+        assertThat(receiver.requests).extracting(r -> r.json().getString("status")).containsExactly("firing", "resolved");
+        assertThat(left.toLong()).as("delivered notifications leave the outbox").isZero();
         ctx.completeNow();
       })));
   }

@@ -27,7 +27,7 @@ final class EngineFixture implements RuleEngine.Listener {
     for (AlertRuleConfig r : rules) {
       compiled.add(Rule.compile(r));
     }
-    engine = new RuleEngine(compiled, flapping, maxSeries, "node-1", silences::silenced, this);
+    engine = new RuleEngine(compiled, flapping, maxSeries, "node-1", silences::silencedBy, this);
   }
 
   EngineFixture(AlertRuleConfig... rules) {

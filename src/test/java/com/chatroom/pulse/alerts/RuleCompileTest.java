@@ -38,7 +38,8 @@ class RuleCompileTest {
     assertThat(annotations.get("summary")).isEqualTo("pod-a at 97.25 <bad format %d>%");
     assertThat(annotations.get("owner")).isEqualTo("owned by <no value>, team chat");
     assertThat(annotations.get("detail")).isEqualTo("97.3 > 90 for 0s (clears at 90) on node-1");
-    assertThat(f.templateErrors).isEqualTo(1);
+    // one bad format and one missing label; the alert was still published with the text filled in
+    assertThat(f.templateErrors).isEqualTo(2);
   }
 
   @ParameterizedTest(name = "{0}")

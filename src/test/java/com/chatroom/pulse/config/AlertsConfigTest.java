@@ -67,7 +67,10 @@ class AlertsConfigTest {
     AlertsConfig alerts = withAlerts(new JsonObject()
       .put("rules", new JsonArray().add(rule("cpu").put("for", "1m").put("clear_for", "250ms").put("clear_threshold", 80)
         .put("labels", new JsonObject().put("team", "chat")).put("instances", new JsonArray().add("pod-*"))))
-      .put("channels", new JsonArray().add(channel).add(mail))).alerts();
+      .put("channels", new JsonArray().add(channel).add(mail)
+        .add(new JsonObject().put("name", "am").put("type", "alertmanager").put("url", "http://am:9093"))
+        .add(new JsonObject().put("name", "am2").put("type", "alertmanager").put("url", "http://am:9093")
+          .put("resend_interval", "30s")))).alerts();
     AlertRuleConfig r = alerts.rules().get(0);
     assertThat(r.key()).isEqualTo("alerts.rules[cpu]");
     assertThat(r.forMs()).isEqualTo(60_000);
@@ -80,6 +83,8 @@ class AlertsConfigTest {
     assertThat(c.sendResolved()).isFalse();
     assertThat(c.toString()).doesNotContain("access_token").doesNotContain(System.getenv("HOME"));
     assertThat(alerts.channels().get(1).smtp().to()).isEqualTo(List.of("ops@example.com"));
+    assertThat(alerts.channels().get(2).resendIntervalMs()).as("Prometheus's default resend delay").isEqualTo(60_000);
+    assertThat(alerts.channels().get(3).resendIntervalMs()).isEqualTo(30_000);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -109,7 +114,9 @@ class AlertsConfigTest {
     "{\"name\":\"x\",\"type\":\"slack\",\"url\":\"http://a\",\"secret\":\"s\"} | alerts.channels[x].secret | DingTalk signing secret",
     "{\"name\":\"x\",\"type\":\"webhook\",\"url\":\"${PULSE_SURELY_UNSET_VAR}\"} | alerts.channels[x].url | PULSE_SURELY_UNSET_VAR, which is not set",
     "{\"name\":\"x\",\"type\":\"email\",\"smtp\":{\"host\":\"h\",\"from\":\"a@b\"}} | alerts.channels[x].smtp.to | at least one recipient",
-    "{\"name\":\"x\",\"type\":\"webhook\",\"url\":\"http://a\",\"repeat_interval\":\"10ms\"} | alerts.channels[x].repeat_interval | at least 1s"
+    "{\"name\":\"x\",\"type\":\"webhook\",\"url\":\"http://a\",\"repeat_interval\":\"10ms\"} | alerts.channels[x].repeat_interval | at least 1s",
+    "{\"name\":\"x\",\"type\":\"webhook\",\"url\":\"http://a\",\"resend_interval\":\"30s\"} | alerts.channels[x].resend_interval | only an alertmanager channel",
+    "{\"name\":\"x\",\"type\":\"alertmanager\",\"url\":\"http://a\",\"resend_interval\":\"100ms\"} | alerts.channels[x].resend_interval | between 1000 ms"
   })
   @DisplayName("a bad channel stops start-up naming the channel and the field")
   void badChannels(String channel, String key, String message) {

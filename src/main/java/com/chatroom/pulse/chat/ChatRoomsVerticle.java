@@ -262,7 +262,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
   }
 
   private void onRoomEvent(Room room, Message<Object> message) {
-    Object body = message.body();
+    Object body;
+    try {
+      body = message.body(); // from a peer, decoded here: the codec refuses what does not parse
+    } catch (InvalidMessageException e) {
+      rejects.reject(message, e);
+      return;
+    }
     if (body instanceof ChatMessage m && m.room().equals(room.name)) {
       ordering.onMessage(room, m);
     } else if (body instanceof ChatPresence p && p.room().equals(room.name)) {

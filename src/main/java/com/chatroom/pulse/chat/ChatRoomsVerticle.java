@@ -119,6 +119,10 @@ public final class ChatRoomsVerticle extends VerticleBase {
     return e instanceof ChatError c ? c : new ChatError("unavailable", null, "the room store failed: " + e.getMessage());
   }
 
+  /** What a join reads from the store, and whether the room turned out to be behind the client's {@code since}. */
+  private record Recovered(ChatStore.History history, boolean rewound) {
+  }
+
   private Future<Joined> join(Join j) {
     if (j.room().equals(config.opsRoom()) && !j.admin()) {
       return Future.failedFuture(new ChatError("forbidden", "room", "room '" + j.room() + "' is for operators (role '"
@@ -148,13 +152,19 @@ public final class ChatRoomsVerticle extends VerticleBase {
     return r.subscribed
       .compose(v -> j.since() == null ? store.latest(r.name, config.joinHistory())
         : store.since(r.name, j.since(), config.historySize()))
-      .map(history -> {
+      // the client has seen numbers the room has not reached: it was rewound; give the newest messages instead
+      .compose(history -> j.since() != null && j.since() > history.lastSeq()
+        ? store.latest(r.name, config.joinHistory()).map(latest -> new Recovered(latest, true))
+        : Future.succeededFuture(new Recovered(history, false)))
+      .map(read -> {
+        ChatStore.History history = read.history();
+        boolean rewound = read.rewound();
         if (r.expected < 0) {
           r.expected = history.lastSeq() + 1;
           ordering.drainHeld(r);
         }
-        boolean gap = j.since() != null && j.since() < history.firstAvailable() - 1;
-        return new Joined(history, gap, r.memberCount(), r.memberList(config.presenceListMax()));
+        boolean gap = !rewound && j.since() != null && j.since() < history.firstAvailable() - 1;
+        return new Joined(history, gap, rewound, r.memberCount(), r.memberList(config.presenceListMax()));
       })
       .onFailure(e -> leave(new Leave(j.room(), j.member())));
   }

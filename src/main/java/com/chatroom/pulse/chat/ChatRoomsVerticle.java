@@ -50,6 +50,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private final PulseConfig pulse;
   private final ChatConfig config;
   private final Map<String, Room> rooms = new HashMap<>();
+  /** Rooms whose last member left: their subscription is being dropped, then their last presence batch goes out. */
+  private final java.util.Set<Future<Void>> leaving = new java.util.HashSet<>();
   private final DeliveryOptions local = LocalCodec.local();
   private ChatStore store;
   private ChatAppMetrics metrics;
@@ -93,10 +95,27 @@ public final class ChatRoomsVerticle extends VerticleBase {
       reactions.start());
   }
 
+  /**
+   * On shutdown (the node's drain undeploys this right after the edge, before leaving the cluster): the other nodes
+   * are told that every member here left, so no one is counted in a room after this node is gone. Rooms emptied a
+   * moment ago announce their last batch once their subscription is gone: those are awaited too.
+   */
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(metricsTimer);
-    return store.close();
+    if (vertx.isClustered()) {
+      for (Room room : rooms.values()) {
+        vertx.cancelTimer(room.presenceTimer);
+        vertx.cancelTimer(room.gapTimer);
+        java.util.LinkedHashMap<String, Member> left = new java.util.LinkedHashMap<>(room.leftBatch);
+        left.putAll(room.localMembers);
+        if (!left.isEmpty()) {
+          vertx.eventBus().publish(Addresses.chatRoom(room.name), new ChatPresence(room.name, pulse.instanceId(), List.of(),
+            new ArrayList<>(left.values()), false));
+        }
+      }
+    }
+    return Future.join(List.copyOf(leaving)).eventually(() -> store.close());
   }
 
   private void onCommand(Message<Object> message) {
@@ -183,11 +202,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
       vertx.cancelTimer(room.presenceTimer);
       rooms.remove(room.name);
       ChatPresence last = presenceBatch(room);
-      room.consumer.unregister().onComplete(v -> {
+      Future<Void> gone = room.consumer.unregister().onComplete(v -> {
         if (last != null && vertx.isClustered()) {
           vertx.eventBus().publish(Addresses.chatRoom(room.name), last);
         }
       });
+      leaving.add(gone);
+      gone.onComplete(v -> leaving.remove(gone));
     }
   }
 

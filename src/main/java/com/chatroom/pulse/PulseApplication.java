@@ -1,5 +1,6 @@
 package com.chatroom.pulse;
 
+import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.cluster.ClusterSetup;
 import com.chatroom.pulse.metrics.Meters;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -7,12 +8,16 @@ import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.launcher.application.HookContext;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -45,6 +50,9 @@ final class PulseApplication extends VertxApplication {
   /** The launcher hooks, kept apart from the application so they can hold the registry before Vert.x exists. */
   static final class Hooks implements VertxApplicationHooks {
 
+    /** The drain's budget: Kubernetes waits terminationGracePeriodSeconds (45) minus preStop, compose 30 s. */
+    static final long DRAIN_TIMEOUT_MS = 20_000;
+
     private final PrometheusMeterRegistry registry = Meters.newRegistry();
     private final boolean clustered;
 
@@ -68,6 +76,31 @@ final class PulseApplication extends VertxApplication {
       } else {
         Throwable cause = context.vertx().unavailableNativeTransportCause();
         log.info("Network transport: NIO{}", cause == null ? "" : " (native unavailable: " + cause.getMessage() + ")");
+      }
+    }
+
+    /**
+     * SIGTERM (the JVM's shutdown hook closes Vert.x, which runs this first): drain the node before Vert.x undeploys
+     * everything and leaves the cluster. Waits here, on the shutdown thread, so the cluster is left only after the
+     * WebSockets were told to reconnect and history was flushed.
+     */
+    @Override
+    public void beforeStoppingVertx(HookContext context) {
+      io.vertx.core.Vertx vertx = context.vertx();
+      if (vertx == null) {
+        return;
+      }
+      var drained = vertx.eventBus().request(Addresses.NODE_DRAIN, null,
+        new DeliveryOptions().setLocalOnly(true).setSendTimeout(DRAIN_TIMEOUT_MS)).toCompletionStage().toCompletableFuture();
+      if (io.vertx.core.Context.isOnVertxThread()) {
+        return; // closed from inside Vert.x: blocking here would stall the loop the drain runs on
+      }
+      try {
+        drained.get(DRAIN_TIMEOUT_MS + 1000, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        LoggerFactory.getLogger(PulseApplication.class).warn("Shutdown without a complete drain: {}", String.valueOf(e.getMessage()));
       }
     }
 

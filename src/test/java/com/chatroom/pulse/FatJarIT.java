@@ -109,7 +109,7 @@ class FatJarIT {
       .compose(b -> get(port, "/api/metrics/current", 200))
       .compose(current -> {
         ctx.verify(() -> assertThat(new JsonObject(current).getString("instance")).isEqualTo("e2e-node"));
-        process.destroy();
+        jar.terminate();
         // graceful shutdown tells stream clients to go elsewhere: 1001 "going away"
         return streamClient[0].closedWith();
       })
@@ -281,5 +281,85 @@ class FatJarIT {
     assertThat(process.waitFor(45, TimeUnit.SECONDS)).as("the process stops by itself").isTrue();
     assertThat(process.exitValue()).isNotZero();
     assertThat(jar.output()).contains("invalid config key 'http.port'").contains("eighty");
+  }
+
+  /** redis-cli against the test's own server, for what a node left behind after it exited. */
+  private static String redisCli(RedisServer redis, String... args) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>(List.of("redis-cli", "-p", Integer.toString(redis.port())));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return out;
+  }
+
+  @Test
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("SIGTERM drains: chat clients get 1001 'reconnect', and the last samples and their minute rollup are in Redis after exit")
+  void sigtermDrainsChatAndFlushesHistory(Vertx vertx, VertxTestContext ctx) throws Exception {
+    RedisServer redis = new RedisServer().start();
+    int port = Edge.freePort();
+    String instance = "e2e-drain";
+    launch(Map.of("HTTP_PORT", Integer.toString(port), "INSTANCE_ID", instance, "REDIS_URL", redis.url(),
+      "SAMPLER_INTERVAL_MS", "200", "CHAT_ALLOW_ANONYMOUS", "true"));
+    http = vertx.createHttpClient();
+    ws = WsClient.newClient(vertx, 0);
+    WsClient[] clients = new WsClient[2];
+    JsonObject[] lastSeen = new JsonObject[1];
+    awaitReady(vertx, port)
+      .compose(ready -> WsClient.connect(ws, port, null, "/chat?nickname=drain"))
+      .compose(chat -> {
+        clients[0] = chat;
+        chat.ws.writeTextMessage("{\"type\":\"join\",\"room\":\"lobby\"}");
+        return chat.awaitType("joined");
+      })
+      .compose(joined -> WsClient.connect(ws, port, null, "/metrics/stream?streams=system"))
+      .compose(stream -> {
+        clients[1] = stream;
+        return stream.await(f -> stream.ofType("system").size() >= 5);
+      })
+      .compose(enough -> {
+        List<JsonObject> samples = clients[1].ofType("system");
+        lastSeen[0] = samples.get(samples.size() - 1).getJsonObject("data");
+        jar.terminate(); // SIGTERM, keeping the shutdown's log
+        return Future.all(clients[0].closedWith(), clients[1].closedWith());
+      })
+      .compose(closed -> {
+        ctx.verify(() -> {
+          assertThat((Short) closed.resultAt(0)).as("chat close code on SIGTERM").isEqualTo((short) 1001);
+          assertThat(clients[0].ws.closeReason()).contains("reconnect");
+          assertThat((Short) closed.resultAt(1)).as("stream close code on SIGTERM").isEqualTo((short) 1001);
+        });
+        return vertx.executeBlocking(() -> process.waitFor(30, TimeUnit.SECONDS));
+      })
+      .compose(exited -> vertx.executeBlocking(() -> {
+        double ts = lastSeen[0].getDouble("timestamp");
+        long hour = (long) Math.floor(ts / 3600) * 3600;
+        long minute = (long) Math.floor(ts / 60) * 60;
+        long day = (long) Math.floor(ts / 86400) * 86400;
+        String raw = redisCli(redis, "ZRANGE", "pulse:hist:system:" + instance + ":raw:" + hour, "-1", "-1");
+        String minutes = redisCli(redis, "HKEYS", "pulse:hist:system:" + instance + ":min:" + day);
+        return new Object[] {exited, raw, minutes, minute};
+      }))
+      .onComplete(ar -> {
+        try {
+          redis.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        ctx.verify(() -> {
+          assertThat(ar.succeeded()).as(String.valueOf(ar.cause())).isTrue();
+          Object[] r = ar.result();
+          assertThat((boolean) r[0]).as("exits on SIGTERM").isTrue();
+          // the newest raw sample in Redis is at least the last one the client saw before SIGTERM
+          JsonObject newest = new JsonObject((String) r[1]);
+          assertThat(newest.getLong("seq")).isGreaterThanOrEqualTo(lastSeen[0].getLong("seq"));
+          // and the minute it fell in was rolled up on the way out, though it had not ended
+          assertThat(((String) r[2]).lines()).contains(r[3] + ":cpu_percent");
+          String log = jar.output();
+          assertThat(log).contains("Shutting down: readiness is now 503", "Drained in").doesNotContain("Drain incomplete", "ERROR");
+        });
+        ctx.completeNow();
+      });
   }
 }

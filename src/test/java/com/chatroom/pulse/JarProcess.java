@@ -68,6 +68,14 @@ public final class JarProcess implements AutoCloseable {
     return process;
   }
 
+  /**
+   * SIGTERM, keeping the output: {@code Process.destroy()} also closes the pipes, so whatever the process logs while
+   * it shuts down would be lost; the handle only sends the signal.
+   */
+  public void terminate() {
+    process.toHandle().destroy();
+  }
+
   /** kill -9: no shutdown hook, no flush, no goodbye. */
   public void crash() throws InterruptedException {
     process.destroyForcibly().waitFor(15, TimeUnit.SECONDS);

@@ -58,6 +58,13 @@ public final class Addresses {
    */
   public static final String CHAT_DELIVER = "pulse.chat.deliver";
 
+  /**
+   * Node-local, internal, request/reply: sent once by the launcher's shutdown hook (SIGTERM) to the main verticle,
+   * which answers when the node has drained: readiness 503, the edge closed (WebSockets told to reconnect with 1001),
+   * the sampler stopped and history flushed. Only then does Vert.x undeploy the rest and leave the cluster.
+   */
+  public static final String NODE_DRAIN = "pulse.node.drain";
+
   /** The cluster address of {@code room}. */
   public static String chatRoom(String room) {
     return CHAT_ROOM_PREFIX + room;

@@ -27,10 +27,12 @@ final class ChatCommands {
   }
 
   /**
-   * The answer to a join: what the client missed, whether history no longer reaches back to {@code since}, and the
+   * The answer to a join: what the client missed, whether history no longer reaches back to {@code since}, whether the
+   * room is behind {@code since} (rewound: a store restored from an older backup, or a memory store restarted; the
+   * history is then the room's newest messages, and numbers up to {@code since} will be handed out again), and the
    * room's members (the list up to presence_list_max members, else null and only the count).
    */
-  record Joined(ChatStore.History history, boolean gap, int count, List<Member> members) {
+  record Joined(ChatStore.History history, boolean gap, boolean rewound, int count, List<Member> members) {
   }
 
   /**

@@ -4,6 +4,7 @@ import com.chatroom.pulse.chat.ChatIdentity.Identity;
 import com.chatroom.pulse.chat.ChatIdentity.Refusal;
 import com.chatroom.pulse.config.ChatConfig;
 import com.chatroom.pulse.config.PulseConfig;
+import com.chatroom.pulse.http.NodeStatus;
 import com.chatroom.pulse.http.OriginPolicy;
 import com.chatroom.pulse.metrics.MeterNames;
 import com.chatroom.pulse.metrics.Meters;
@@ -125,6 +126,9 @@ public final class ChatEndpoint {
     connections.add(conn);
     ws.closeHandler(v -> onClose(conn));
     ws.exceptionHandler(e -> onError(conn, e));
+    // HttpServer.shutdown (the edge stopping): going away. The room registry is still up, so the leave it hears on
+    // close reaches the other nodes as presence before this one leaves the cluster
+    ws.shutdownHandler(v -> disconnect(conn, "shutdown", (short) 1001, NodeStatus.SHUTDOWN_REASON));
     ws.textMessageHandler(text -> onText(conn, text));
     ws.binaryMessageHandler(data -> onFrameRefused(conn, new ChatError("unsupported_frame", null, "binary frames are not supported: send JSON text frames"), null));
     rooms.write(conn, new JsonObject().put("type", "hello").put("protocol", 1).put("instance", rooms.instance())
@@ -241,7 +245,7 @@ public final class ChatEndpoint {
     List<Future<Void>> closing = new ArrayList<>();
     for (ChatConnection conn : List.copyOf(connections)) {
       conn.closing = true;
-      closing.add(conn.ws.close((short) 1001, "server shutting down, reconnect"));
+      closing.add(conn.ws.close((short) 1001, NodeStatus.SHUTDOWN_REASON));
     }
     closing.add(rooms.stop());
     return Future.join(closing).mapEmpty();

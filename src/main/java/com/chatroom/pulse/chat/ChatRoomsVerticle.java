@@ -51,6 +51,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private final PulseConfig pulse;
   private final ChatConfig config;
   private final Map<String, Room> rooms = new HashMap<>();
+  /** Rooms whose last member left: their subscription is being dropped, then their last presence batch goes out. */
+  private final java.util.Set<Future<Void>> leaving = new java.util.HashSet<>();
   private final DeliveryOptions local = LocalCodec.local();
   private ChatStore store;
   private ChatAppMetrics metrics;
@@ -94,10 +96,27 @@ public final class ChatRoomsVerticle extends VerticleBase {
       reactions.start());
   }
 
+  /**
+   * On shutdown (the node's drain undeploys this right after the edge, before leaving the cluster): the other nodes
+   * are told that every member here left, so no one is counted in a room after this node is gone. Rooms emptied a
+   * moment ago announce their last batch once their subscription is gone: those are awaited too.
+   */
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(metricsTimer);
-    return store.close();
+    if (vertx.isClustered()) {
+      for (Room room : rooms.values()) {
+        vertx.cancelTimer(room.presenceTimer);
+        vertx.cancelTimer(room.gapTimer);
+        java.util.LinkedHashMap<String, Member> left = new java.util.LinkedHashMap<>(room.leftBatch);
+        left.putAll(room.localMembers);
+        if (!left.isEmpty()) {
+          vertx.eventBus().publish(Addresses.chatRoom(room.name), new ChatPresence(room.name, pulse.instanceId(), List.of(),
+            new ArrayList<>(left.values()), false));
+        }
+      }
+    }
+    return Future.join(List.copyOf(leaving)).eventually(() -> store.close());
   }
 
   private void onCommand(Message<Object> message) {
@@ -118,6 +137,10 @@ public final class ChatRoomsVerticle extends VerticleBase {
 
   private static ChatError asError(Throwable e) {
     return e instanceof ChatError c ? c : new ChatError("unavailable", null, "the room store failed: " + e.getMessage());
+  }
+
+  /** What a join reads from the store, and whether the room turned out to be behind the client's {@code since}. */
+  private record Recovered(ChatStore.History history, boolean rewound) {
   }
 
   private Future<Joined> join(Join j) {
@@ -149,13 +172,19 @@ public final class ChatRoomsVerticle extends VerticleBase {
     return r.subscribed
       .compose(v -> j.since() == null ? store.latest(r.name, config.joinHistory())
         : store.since(r.name, j.since(), config.historySize()))
-      .map(history -> {
+      // the client has seen numbers the room has not reached: it was rewound; give the newest messages instead
+      .compose(history -> j.since() != null && j.since() > history.lastSeq()
+        ? store.latest(r.name, config.joinHistory()).map(latest -> new Recovered(latest, true))
+        : Future.succeededFuture(new Recovered(history, false)))
+      .map(read -> {
+        ChatStore.History history = read.history();
+        boolean rewound = read.rewound();
         if (r.expected < 0) {
           r.expected = history.lastSeq() + 1;
           ordering.drainHeld(r);
         }
-        boolean gap = j.since() != null && j.since() < history.firstAvailable() - 1;
-        return new Joined(history, gap, r.memberCount(), r.memberList(config.presenceListMax()));
+        boolean gap = !rewound && j.since() != null && j.since() < history.firstAvailable() - 1;
+        return new Joined(history, gap, rewound, r.memberCount(), r.memberList(config.presenceListMax()));
       })
       .onFailure(e -> leave(new Leave(j.room(), j.member())));
   }
@@ -174,11 +203,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
       vertx.cancelTimer(room.presenceTimer);
       rooms.remove(room.name);
       ChatPresence last = presenceBatch(room);
-      room.consumer.unregister().onComplete(v -> {
+      Future<Void> gone = room.consumer.unregister().onComplete(v -> {
         if (last != null && vertx.isClustered()) {
           vertx.eventBus().publish(Addresses.chatRoom(room.name), last);
         }
       });
+      leaving.add(gone);
+      gone.onComplete(v -> leaving.remove(gone));
     }
   }
 
@@ -263,7 +294,13 @@ public final class ChatRoomsVerticle extends VerticleBase {
   }
 
   private void onRoomEvent(Room room, Message<Object> message) {
-    Object body = message.body();
+    Object body;
+    try {
+      body = message.body(); // from a peer, decoded here: the codec refuses what does not parse
+    } catch (InvalidMessageException e) {
+      rejects.reject(message, e);
+      return;
+    }
     if (body instanceof ChatMessage m && m.room().equals(room.name)) {
       ordering.onMessage(room, m);
     } else if (body instanceof ChatPresence p && p.room().equals(room.name)) {

@@ -141,13 +141,17 @@ final class EdgeRooms {
     if (joined.gap()) {
       frame.put("missed", history.firstAvailable() - 1 - j.since());
     }
+    if (joined.rewound()) {
+      // numbers up to since will be reused: the client must forget its since, or it would skip the new messages
+      frame.put("rewound", true);
+    }
     if (joined.members() != null) {
       frame.put("members", new ChatPresence(j.room(), "", joined.members(), List.of(), false).toJson().getJsonArray("joined"));
     }
     ChatConnection.Membership membership = conn.rooms.get(j.room());
     List<ChatFrame> held = membership.held;
     membership.held = null;
-    membership.lastSeq = j.since() == null ? 0 : j.since();
+    membership.lastSeq = j.since() == null || joined.rewound() ? 0 : j.since();
     if (!write(conn, frame.toBuffer())) {
       return;
     }

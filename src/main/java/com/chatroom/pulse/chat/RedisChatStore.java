@@ -23,7 +23,8 @@ import java.util.Map;
  *   <li>{@code pulse:chat:r:dedup:<user>:<id>}: the sequence number a client id got, expiring after {@code dedup_seconds}.</li>
  * </ul>
  * One Lua script checks the id, increments, appends and remembers atomically, so two nodes can never give one id two
- * numbers. Posts to one room run one at a time (a bounded queue per room): the pooled client may complete two
+ * numbers. The counter never falls behind the log: if it does (the counter key lost or restored apart from the log),
+ * the script continues after the log's newest entry, where XADD would otherwise refuse every new id. Posts to one room run one at a time (a bounded queue per room): the pooled client may complete two
  * commands out of order, and a room's messages must be published in sequence order. Idle rooms expire after 30 days.
  */
 final class RedisChatStore implements ChatStore {
@@ -34,6 +35,14 @@ final class RedisChatStore implements ChatStore {
     local d = redis.call('GET', KEYS[3])
     if d then return {tonumber(d), 1} end
     local seq = redis.call('INCR', KEYS[1])
+    local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+    if top then
+      local last = tonumber(string.match(top[1], '^(%d+)'))
+      if last >= seq then
+        seq = last + 1
+        redis.call('SET', KEYS[1], seq)
+      end
+    end
     redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], seq .. '-1', 'c', ARGV[2], 'u', ARGV[3], 'n', ARGV[4], 't', ARGV[5], 'ts', ARGV[6], 'o', ARGV[8])
     redis.call('SET', KEYS[3], seq, 'EX', ARGV[7])
     redis.call('EXPIRE', KEYS[1], ARGV[9])

@@ -53,9 +53,9 @@ final class Room {
     localConnections++;
     if (count[0]++ == 0) {
       localMembers.put(member.id(), member);
-      if (leftBatch.remove(member.id()) == null) {
-        joinedBatch.put(member.id(), member);
-      }
+      // the batch holds the member's latest state (see removeLocal): peers ignore a join they already know
+      leftBatch.remove(member.id());
+      joinedBatch.put(member.id(), member);
       return true;
     }
     return false;
@@ -73,9 +73,11 @@ final class Room {
     }
     localCounts.remove(member.id());
     localMembers.remove(member.id());
-    if (joinedBatch.remove(member.id()) == null) {
-      leftBatch.put(member.id(), member);
-    }
+    // a join still in the batch is dropped, but the leave is always announced: the other nodes may have learned of
+    // the member already, from this node's sync request or its answer to theirs (both list local members at once),
+    // and a leave they never heard the join of changes nothing there (applyRemote is idempotent)
+    joinedBatch.remove(member.id());
+    leftBatch.put(member.id(), member);
     return true;
   }
 

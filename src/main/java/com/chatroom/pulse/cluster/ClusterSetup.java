@@ -26,6 +26,13 @@ import java.util.Map;
  */
 public final class ClusterSetup {
 
+  /** Hazelcast's member port unless {@code CLUSTER_PORT} says otherwise; the image and manifests expose it. */
+  public static final int DEFAULT_PORT = 5701;
+  /** The event bus's TCP port unless {@code CLUSTER_BUS_PORT} says otherwise; the image and manifests expose it. */
+  public static final int DEFAULT_BUS_PORT = 5710;
+  public static final String DEFAULT_NAME = "chatroom-pulse";
+
+  /** Every variable this class reads, for the deployment files' checks. */
   public static final List<String> ENVIRONMENT = List.of("CLUSTER", "CLUSTER_HOST", "CLUSTER_NAME", "CLUSTER_PORT",
     "CLUSTER_BUS_PORT", "CLUSTER_MEMBERS", "CLUSTER_K8S_SERVICE_DNS");
 
@@ -49,7 +56,7 @@ public final class ClusterSetup {
     }
     if (clustered && !out.contains("-cluster-port")) {
       out.add("-cluster-port");
-      out.add(Integer.toString(port(env, "CLUSTER_BUS_PORT", 5710)));
+      out.add(Integer.toString(port(env, "CLUSTER_BUS_PORT", DEFAULT_BUS_PORT)));
     }
     return out.toArray(String[]::new);
   }
@@ -57,18 +64,21 @@ public final class ClusterSetup {
   /** Vert.x's default Hazelcast config (its internal maps) with the network set from the environment. */
   public static HazelcastClusterManager clusterManager(Map<String, String> env) {
     Config config = ConfigUtil.loadConfig();
-    config.setClusterName(env.getOrDefault("CLUSTER_NAME", "chatroom-pulse"));
+    config.setClusterName(env.getOrDefault("CLUSTER_NAME", DEFAULT_NAME));
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.logging.type", "slf4j");
+    // SIGTERM: Hazelcast's own JVM shutdown hook would leave the cluster at once, in parallel with Pulse's drain (its
+    // WebSockets, presence and history still to go over the bus). Vert.x leaves it last, when it closes
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
     // a member that vanishes (kill -9, lost pod) is dropped after this, not after Hazelcast's default 60 s
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "2");
     NetworkConfig network = config.getNetworkConfig();
-    network.setPort(port(env, "CLUSTER_PORT", 5701)).setPortAutoIncrement(true);
+    network.setPort(port(env, "CLUSTER_PORT", DEFAULT_PORT)).setPortAutoIncrement(true);
     String host = env.get("CLUSTER_HOST");
     if (host != null && !host.isBlank()) {
       network.getInterfaces().setEnabled(true).addInterface(host.trim());
-      network.setPublicAddress(host.trim() + ":" + port(env, "CLUSTER_PORT", 5701));
+      network.setPublicAddress(host.trim() + ":" + port(env, "CLUSTER_PORT", DEFAULT_PORT));
     }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
@@ -77,7 +87,7 @@ public final class ClusterSetup {
     if (dns != null && !dns.isBlank()) {
       join.getTcpIpConfig().setEnabled(false);
       join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", dns.trim())
-        .setProperty("service-port", Integer.toString(port(env, "CLUSTER_PORT", 5701)));
+        .setProperty("service-port", Integer.toString(port(env, "CLUSTER_PORT", DEFAULT_PORT)));
     } else {
       join.getKubernetesConfig().setEnabled(false);
       join.getTcpIpConfig().setEnabled(true).setMembers(Arrays.stream(env.getOrDefault("CLUSTER_MEMBERS", "127.0.0.1")

@@ -24,6 +24,8 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * The edge: deployed once per event loop, all instances sharing one server on {@code http.port}. Each instance owns
  * the connections it accepts, including their WebSockets, so every write to a socket happens on that socket's own
@@ -47,6 +49,9 @@ public final class HttpVerticle extends VerticleBase {
   private static final String PAGE_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+  /** How long a shutting-down edge waits for its connections to close (WebSockets answer 1001 in milliseconds). */
+  static final long DRAIN_TIMEOUT_SECONDS = 10;
+
   private final PulseConfig config;
   private StreamFanout stream;
   private ChatEndpoint chat;
@@ -66,8 +71,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(Meters.registry(vertx)));
     // probes and /metrics above stay open; with a dashboard token, every GET below needs it
     DashboardAuth.mount(router, vertx, config.http().dashboardToken(), config.http().adminToken());
-    router.get("/metrics/stream").handler(stream::handle);
-    router.get("/chat").handler(chat::handle);
+    router.get("/metrics/stream").handler(this::refuseWhileDraining).handler(stream::handle);
+    router.get("/chat").handler(this::refuseWhileDraining).handler(chat::handle);
     IngestRoutes.mount(router, vertx, config.http());
     router.get("/api/metrics/current").handler(this::currentMetrics);
     HistoryRoutes.mount(router, vertx, config);
@@ -101,13 +106,35 @@ public final class HttpVerticle extends VerticleBase {
       });
   }
 
+  /**
+   * Shutdown, in the order a load balancer needs: not ready and no new upgrades (the node's drain set that before
+   * undeploying the edge; a plain undeploy, as tests do, leaves it alone so a redeployed edge serves), then
+   * {@link HttpServer#shutdown}: the listening socket is closed once the
+   * last edge instance gets here, every connection is told to shut down, and each WebSocket's shutdown handler (set
+   * by the stream and chat endpoints) closes it with 1001 and a reason that says to reconnect. Connections still open
+   * after {@link #DRAIN_TIMEOUT_SECONDS} are closed; then the endpoints release their timers and consumers.
+   */
   @Override
   public Future<?> stop() {
-    return Future.join(stream.close(), chat.close()).transform(v -> server == null ? Future.succeededFuture() : server.close());
+    Future<Void> shutdown = server == null ? Future.succeededFuture() : server.shutdown(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return shutdown.transform(v -> Future.join(stream.close(), chat.close()));
+  }
+
+  /** While the node drains, a new WebSocket would only be closed again at once: send the client elsewhere now. */
+  private void refuseWhileDraining(RoutingContext ctx) {
+    if (NodeStatus.of(vertx).draining()) {
+      ctx.response().putHeader("Retry-After", "1");
+      Failures.send(ctx, 503, "draining", "this node is shutting down: reconnect (another node will answer)");
+    } else {
+      ctx.next();
+    }
   }
 
   private HealthChecks readiness() {
     HealthChecks checks = HealthChecks.create(vertx);
+    checks.register("draining", promise -> promise.complete(NodeStatus.of(vertx).draining()
+      ? Status.KO(new JsonObject().put("reason", "draining: this node is shutting down").put("draining", true))
+      : Status.OK(new JsonObject().put("draining", false))));
     checks.register("deployment", promise -> promise.complete(NodeStatus.of(vertx).deployed()
       ? Status.OK() : Status.KO(new JsonObject().put("reason", "verticles still deploying"))));
     checks.register("sampler", promise -> promise.complete(samplerStatus()));

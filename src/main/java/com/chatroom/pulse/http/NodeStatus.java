@@ -8,15 +8,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Node-wide facts the edge reports: whether every verticle has deployed, the port the HTTP server really bound, and
- * whether the optimizer is shedding load here. One per Vert.x instance (kept in a local map), shared by every edge
+ * Node-wide facts the edge reports: whether every verticle has deployed, whether the node is draining for shutdown,
+ * the port the HTTP server really bound, and whether the optimizer is shedding load here. One per Vert.x instance (kept in a local map), shared by every edge
  * instance, thread-safe.
  */
 public final class NodeStatus implements Shareable {
 
   private static final String MAP = "pulse.node";
+  /** The close reason every WebSocket gets (code 1001, going away) when the node shuts down. */
+  public static final String SHUTDOWN_REASON = "server shutting down, reconnect";
 
   private final AtomicBoolean deployed = new AtomicBoolean();
+  private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger httpPort = new AtomicInteger(-1);
   private final AtomicReference<Shedding> shedding = new AtomicReference<>();
 
@@ -41,6 +44,16 @@ public final class NodeStatus implements Shareable {
 
   public void markDeployed() {
     deployed.set(true);
+  }
+
+  /** Whether the node is shutting down: readiness answers 503 and the edge refuses new WebSocket upgrades. */
+  public boolean draining() {
+    return draining.get();
+  }
+
+  /** From now on until the process exits: not ready, no new WebSockets. */
+  public void markDraining() {
+    draining.set(true);
   }
 
   public int httpPort() {

@@ -4,6 +4,7 @@ import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.bus.StreamFrame;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.config.StreamConfig;
+import com.chatroom.pulse.http.NodeStatus;
 import com.chatroom.pulse.http.OriginPolicy;
 import com.chatroom.pulse.metrics.MeterNames;
 import com.chatroom.pulse.metrics.Meters;
@@ -181,6 +182,11 @@ public final class StreamFanout {
     subscribers.add(sub);
     ws.closeHandler(v -> onClose(sub));
     ws.exceptionHandler(e -> onError(sub, e));
+    // HttpServer.shutdown (the edge stopping): going away, reconnect, possibly to another node
+    ws.shutdownHandler(v -> {
+      sub.closing = true; // nothing more is written after the close frame
+      ws.close((short) 1001, NodeStatus.SHUTDOWN_REASON);
+    });
     WsWire.onWritable(channel, () -> {
       if (sub.ws.isClosed()) {
         return;
@@ -476,7 +482,7 @@ public final class StreamFanout {
     List<Future<Void>> closing = new ArrayList<>();
     for (Subscriber sub : List.copyOf(subscribers)) {
       sub.closing = true;
-      closing.add(sub.ws.close((short) 1001, "server shutting down, reconnect"));
+      closing.add(sub.ws.close((short) 1001, NodeStatus.SHUTDOWN_REASON));
     }
     Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
     closing.add(unregister);

@@ -5,6 +5,7 @@ import com.chatroom.pulse.RedisServer;
 import com.chatroom.pulse.bus.Addresses;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.metrics.Meters;
+import com.chatroom.pulse.optimizer.OptimizerVerticle;
 import com.chatroom.pulse.sampler.SamplerVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
@@ -67,6 +68,7 @@ class LiveEndpointsTest {
     "min_over_time", "label_values");
 
   private static final Path DASHBOARD = Path.of("docker/grafana/dashboards/chatroom-pulse.json");
+  private static final String INGEST_TOKEN = "live-ingest-token-0123456789";
 
   private static RedisServer redis;
   private static Vertx vertx;
@@ -79,11 +81,17 @@ class LiveEndpointsTest {
   static void startNode() throws Exception {
     redis = new RedisServer().start();
     vertx = Meters.newVertx(new VertxOptions());
-    PulseConfig config = Edge.deploy(vertx, new JsonObject()
+    // chat on, the alert manager and the optimizer (dry run) deployed: their meters are on the dashboard too
+    PulseConfig config = Edge.deployWithAlerts(vertx, new JsonObject()
         .put("redis", new JsonObject().put("url", redis.url()))
-        .put("sampler", new JsonObject().put("enabled", true).put("interval_ms", 100)))
+        .put("sampler", new JsonObject().put("enabled", true).put("interval_ms", 100))
+        .put("chat", new JsonObject().put("allow_anonymous", true))
+        .put("http", new JsonObject().put("ingest_token", INGEST_TOKEN))
+        .put("optimizer", new JsonObject().put("dry_run", true)))
       .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     port = config.http().port();
+    vertx.deployVerticle(() -> new OptimizerVerticle(config), new DeploymentOptions())
+      .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     vertx.deployVerticle(() -> new SamplerVerticle(config.instanceId(), config.sampler()),
         new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
       .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -107,6 +115,36 @@ class LiveEndpointsTest {
       .buildAsync(URI.create("ws://127.0.0.1:" + port + "/metrics/stream?backfill_minutes=soon"), new WebSocket.Listener() {
       }).join()).isInstanceOf(CompletionException.class);
     vertx.eventBus().publish(Addresses.METRICS_APP, new JsonObject().put("timestamp", "yesterday"));
+    // a chat message (sequenced, delivered), and app metrics ingested once and refused once
+    CompletableFuture<String> message = new CompletableFuture<>();
+    WebSocket chat = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/chat?nickname=live"),
+      new WebSocket.Listener() {
+        @Override
+        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+          String frame = data.toString();
+          if (frame.contains("\"type\":\"joined\"")) {
+            // a frame the gateway refuses (counted per reason), then a message
+            // (one send at a time: java.net.http's WebSocket refuses a send while one is pending)
+            socket.sendText("{\"type\":\"shout\"}", true)
+              .thenCompose(s -> s.sendText("{\"type\":\"send\",\"room\":\"lobby\",\"id\":\"l1\",\"text\":\"hi\"}", true));
+          } else if (frame.contains("\"type\":\"message\"")) {
+            message.complete(frame);
+          }
+          socket.request(1);
+          return null;
+        }
+      }).get(10, TimeUnit.SECONDS);
+    chat.sendText("{\"type\":\"join\",\"room\":\"lobby\"}", true);
+    message.get(20, TimeUnit.SECONDS);
+    assertThat(get("/chat").statusCode()).as("a refused chat handshake").isEqualTo(400);
+    String app = "{\"timestamp\":" + System.currentTimeMillis() / 1000d + ",\"active_users\":1,\"total_messages\":1,"
+      + "\"messages_per_minute\":1,\"ai_requests_per_minute\":0,\"file_transfers_active\":0,\"database_connections\":1,"
+      + "\"response_time_avg\":1.0,\"error_rate\":0.0}";
+    for (String body : List.of(app, "{\"timestamp\":\"yesterday\"}")) {
+      HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/metrics/app"))
+        .header("Authorization", "Bearer " + INGEST_TOKEN).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
     // GC pause timers appear with the first collection after the registry was bound: have one
     System.gc();
 
@@ -116,6 +154,10 @@ class LiveEndpointsTest {
       text = get("/metrics").body();
       if (text.contains("pulse_bus_messages_rejected_total{") && text.contains("pulse_stream_connections_refused_total{")
         && text.contains("vertx_http_server_requests_total{") && text.contains("jvm_gc_pause_seconds_count{")
+        && text.contains("pulse_ingest_rejected_total{") && text.contains("pulse_ingest_accepted_total{")
+        && text.contains("pulse_chat_messages_total ") && text.contains("pulse_optimizer_samples_total")
+        && text.contains("pulse_chat_connections_refused_total{") && text.contains("pulse_chat_inbound_rejected_total{")
+        && text.contains("pulse_alerts_samples_total")
         && text.contains("pulse_history_samples_total{kind=\"system\"} ")
         && !text.contains("pulse_history_samples_total{kind=\"system\"} 0.0")) {
         break;
@@ -124,6 +166,7 @@ class LiveEndpointsTest {
     }
     scraped = parse(text);
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    chat.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
   }
 
   @AfterAll
@@ -192,11 +235,12 @@ class LiveEndpointsTest {
       assertThat(metrics.headers().firstValue("Content-Type").orElse("")).as(path).startsWith("text/plain");
       assertThat(metrics.body()).contains("# TYPE pulse_host_cpu_utilization gauge");
     }
-    // the WebSocket path Nginx upgrades is a WebSocket endpoint here (a plain GET is told to upgrade); /chat, the
-    // other one, belongs to the chat gateway, which this in-process node does not deploy
-    HttpResponse<String> stream = get("/metrics/stream");
-    assertThat(stream.statusCode()).isEqualTo(400);
-    assertThat(stream.body()).contains("websocket_required");
+    // the WebSocket paths Nginx upgrades are WebSocket endpoints here (a plain GET is told to upgrade)
+    for (String path : List.of("/metrics/stream", "/chat")) {
+      HttpResponse<String> plain = get(path);
+      assertThat(plain.statusCode()).as(path).isEqualTo(400);
+      assertThat(plain.body()).as(path).contains("websocket_required");
+    }
   }
 
   @Test
@@ -224,7 +268,8 @@ class LiveEndpointsTest {
       assertThat(TARGET_LABELS.contains(m.group(2)) || hasLabel(m.group(1), m.group(2))).as(text).isTrue();
     }
     // the dashboard covers the pipeline, not just the JVM
-    for (String family : List.of("pulse_host_", "pulse_sampler_", "pulse_stream_", "pulse_history_", "pulse_bus_", "vertx_", "jvm_")) {
+    for (String family : List.of("pulse_host_", "pulse_sampler_", "pulse_stream_", "pulse_history_", "pulse_bus_", "pulse_chat_",
+      "pulse_alerts_", "pulse_optimizer_", "pulse_ingest_", "vertx_", "jvm_")) {
       assertThat(used).as("a query on " + family + "*").anyMatch(n -> n.startsWith(family));
     }
   }

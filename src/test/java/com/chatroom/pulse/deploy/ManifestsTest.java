@@ -1,5 +1,6 @@
 package com.chatroom.pulse.deploy;
 
+import com.chatroom.pulse.cluster.ClusterSetup;
 import com.chatroom.pulse.config.DeployedConfig;
 import com.chatroom.pulse.config.PulseConfig;
 import io.vertx.core.json.JsonObject;
@@ -39,12 +40,12 @@ class ManifestsTest {
   /**
    * Variables a deployment file may set besides {@link PulseConfig#ENVIRONMENT}: read by the logging configuration
    * (LOG_*), the image's entry point (JAVA_OPTS), the config loader (PULSE_CONFIG), the launcher's cluster setup
-   * (CLUSTER*) and the chat gateway (CHAT_*). Named one by one, so a misspelt name fails here.
+   * ({@link ClusterSetup#ENVIRONMENT}, which its own test holds against the names the class reads) and the chat
+   * gateway (CHAT_*). The others are named one by one, so a misspelt name fails here.
    */
-  static final Set<String> EXTRA_ENVIRONMENT = Set.of(
-    "LOG_LEVEL", "LOG_FORMAT", "JAVA_OPTS", "PULSE_CONFIG",
-    "CLUSTER", "CLUSTER_HOST", "CLUSTER_NAME", "CLUSTER_MEMBERS", "CLUSTER_PORT", "CLUSTER_BUS_PORT", "CLUSTER_K8S_SERVICE_DNS",
-    "CHAT_JWT_SECRET");
+  static final Set<String> EXTRA_ENVIRONMENT = Stream.concat(
+    Stream.of("LOG_LEVEL", "LOG_FORMAT", "JAVA_OPTS", "PULSE_CONFIG", "CHAT_JWT_SECRET"),
+    ClusterSetup.ENVIRONMENT.stream()).collect(Collectors.toUnmodifiableSet());
 
   /** Kubernetes-only helpers that Pulse does not read: allowed only when another variable spells them as $(NAME). */
   static final Set<String> K8S_HELPERS = Set.of("POD_NAMESPACE");
@@ -625,6 +626,76 @@ class ManifestsTest {
         }
       }
     });
+  }
+
+  /** A cluster port as a deployment sets it: its own value when it names the variable, else the code's default. */
+  private static int clusterPort(Map<String, String> env, String name, int fallback) {
+    String value = env.get(name);
+    return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
+  }
+
+  @Test
+  @DisplayName("the cluster ports the image exposes, compose exposes and the Deployment declares are the ones the nodes use")
+  void clusterPorts() {
+    Set<Integer> defaults = Set.of(ClusterSetup.DEFAULT_PORT, ClusterSetup.DEFAULT_BUS_PORT);
+    Matcher expose = Pattern.compile("(?m)^EXPOSE\\s+(.*)$").matcher(String.join("\n", runtimeStage()));
+    Set<Integer> imagePorts = new HashSet<>();
+    while (expose.find()) {
+      for (String p : expose.group(1).trim().split("\\s+")) {
+        imagePorts.add(Integer.parseInt(p.replace("/tcp", "")));
+      }
+    }
+    assertThat(imagePorts).as("EXPOSE in docker/Dockerfile").contains(HTTP_PORT).containsAll(defaults);
+
+    pulseServices().forEach((name, s) -> {
+      Map<String, String> env = composeEnv(s);
+      Set<Integer> exposed = ((List<?>) at(s, "expose")).stream().map(p -> Integer.parseInt(String.valueOf(p))).collect(Collectors.toSet());
+      int hazelcast = clusterPort(env, "CLUSTER_PORT", ClusterSetup.DEFAULT_PORT);
+      int bus = clusterPort(env, "CLUSTER_BUS_PORT", ClusterSetup.DEFAULT_BUS_PORT);
+      assertThat(exposed).as(name + " expose").contains(HTTP_PORT, hazelcast, bus);
+      // the image exposes the defaults: a compose file that moves them must say so in its own expose (checked above)
+      assertThat(Set.of(hazelcast, bus)).as(name + " cluster ports").isEqualTo(defaults);
+      // members named without a port: Hazelcast tries 5701-5703 on each, which covers only the default member port
+      assertThat(env.get("CLUSTER_MEMBERS")).as(name).doesNotContain(":");
+    });
+
+    Map<String, String> k8s = new LinkedHashMap<>();
+    k8sEnv().forEach((n, e) -> {
+      if (e.get("value") != null) {
+        k8s.put(n, String.valueOf(e.get("value")));
+      }
+    });
+    Map<String, Integer> containerPorts = list(pulseContainer(), "ports").stream()
+      .collect(Collectors.toMap(p -> (String) p.get("name"), p -> (Integer) p.get("containerPort")));
+    assertThat(containerPorts).containsEntry("hazelcast", clusterPort(k8s, "CLUSTER_PORT", ClusterSetup.DEFAULT_PORT))
+      .containsEntry("eventbus", clusterPort(k8s, "CLUSTER_BUS_PORT", ClusterSetup.DEFAULT_BUS_PORT))
+      .containsEntry("http", HTTP_PORT);
+  }
+
+  /** Runs a validator from the monitoring stack's own package, or skips when it is not installed here. */
+  private static String validate(String tool, String... args) throws IOException, InterruptedException {
+    boolean installed = Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+      .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
+    org.junit.jupiter.api.Assumptions.assumeTrue(installed, tool + " is not installed (Debian: prometheus / prometheus-alertmanager)");
+    List<String> command = new ArrayList<>(List.of(tool));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
+    return out;
+  }
+
+  @Test
+  @DisplayName("promtool accepts docker/prometheus/prometheus.yml (skipped when promtool is not installed)")
+  void promtool() throws Exception {
+    validate("promtool", "check", "config", DOCKER.resolve("prometheus/prometheus.yml").toString());
+  }
+
+  @Test
+  @DisplayName("amtool accepts docker/alertmanager/alertmanager.yml (skipped when amtool is not installed)")
+  void amtool() throws Exception {
+    validate("amtool", "check-config", DOCKER.resolve("alertmanager/alertmanager.yml").toString());
   }
 
   private static List<Integer> ports(Map<String, Object> rule) {

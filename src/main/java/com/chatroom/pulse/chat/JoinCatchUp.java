@@ -30,7 +30,8 @@ final class JoinCatchUp implements Runnable {
 
   @Override
   public void run() {
-    while (!conn.closing && !conn.ws.isClosed() && conn.rooms.get(room) == membership) {
+    // the channel's state, not ws.isClosed(), which takes the WebSocket's lock (as EdgeRooms.write)
+    while (!conn.closing && conn.channel.isActive() && conn.rooms.get(room) == membership) {
       if (ChatWire.full(conn.channel)) {
         waitForDrain(conn, this);
         return;

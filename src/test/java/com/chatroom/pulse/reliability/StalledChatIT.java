@@ -40,7 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (CI 50, long 10). 1 % of the members are also in a "bulk" room where 16 KB (long: 8 KB) messages arrive 40 times a
  * second, so that once they stop reading their socket buffers fill within seconds rather than hours. Phase 1: everyone reads; phase 2: the 1 %
  * pause (stop reading; 4 KB receive buffers) while the same traffic goes on. Latency is the sender's write to the
- * frame in a reader (one JVM, one clock).
+ * frame in a reader (one JVM, one clock). A control run does the same with nobody paused, so the stalled run's ratio
+ * can be read against what the phases and the machine's noise give alone.
  */
 @ExtendWith(VertxExtension.class)
 @DisplayName("Stalled chat clients: 1 % stop reading")
@@ -56,8 +57,8 @@ class StalledChatIT {
    * 50 to 5,000 members saturated this machine's two cores (p50 0.9 s in phase 1), where a p99 says nothing.
    */
   private static final int RATE = Integer.getInteger("pulse.stall.rate", LONG ? 10 : 50);
-  private static final long WARM_UP_MS = LONG ? 10_000 : 5_000;
-  private static final long PHASE_MS = LONG ? 30_000 : 15_000;
+  private static final long WARM_UP_MS = LONG ? 10_000 : 4_000;
+  private static final long PHASE_MS = LONG ? 30_000 : 12_000;
   /** 16 KB at 40/s fills a stalled member's socket buffers in about 5 s; the long run's 50 stalled get half of that each. */
   private static final int BULK_CHARS = LONG ? 8_000 : 16_000;
   private static final long BULK_PERIOD_MS = 25;
@@ -106,6 +107,18 @@ class StalledChatIT {
   @Timeout(value = 900, timeUnit = TimeUnit.SECONDS)
   @DisplayName("the stalled are closed with 4000 and a reason; readers lose nothing and their p99 stays within 2x; heap stays bounded; the stalled recover everything from history")
   void onePercentStopReading(Vertx vertx) {
+    scenario(vertx, true);
+  }
+
+  /** The same phases and traffic with nobody paused: the p99 ratio that the machine's noise and the phases alone give. */
+  @Test
+  @Timeout(value = 900, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("control: with nobody paused every member gets every message and no one is closed")
+  void controlNobodyStops(Vertx vertx) {
+    scenario(vertx, false);
+  }
+
+  private void scenario(Vertx vertx, boolean pause) {
     readers = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(MEMBERS + ROOMS + 1));
     stallers = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(MEMBERS).setReceiveBufferSize(4096));
     JsonObject config = new JsonObject().put("chat", new JsonObject().put("allow_anonymous", true)
@@ -171,7 +184,9 @@ class StalledChatIT {
     phase.set(0);
     long heapPhase1 = heapAfterGc();
     List<Member> stalled = members.stream().filter(m -> m.staller).toList();
-    stalled.forEach(m -> m.ws.pause());
+    if (pause) {
+      stalled.forEach(m -> m.ws.pause());
+    }
     long pausedAt = System.currentTimeMillis();
     waitFor(vertx, pausedAt + 1_000, "settle after the GC");
     phase.set(2);
@@ -185,8 +200,10 @@ class StalledChatIT {
     long heapStalled = heapAfterGc();
     phase.set(3);
     senders.forEach(s -> vertx.cancelTimer(s.timer));
-    await(until(vertx, () -> allCutAt[0] > 0, 120_000, () -> slowDisconnects(vertx) + " of " + STALLED
-      + " stalled disconnected as slow"), 130_000, "the stalled are disconnected");
+    if (pause) {
+      await(until(vertx, () -> allCutAt[0] > 0, 120_000, () -> slowDisconnects(vertx) + " of " + STALLED
+        + " stalled disconnected as slow"), 130_000, "the stalled are disconnected");
+    }
     vertx.cancelTimer(watcher);
     // every send answered (an ack, or an error: under heavy load a post can time out as unavailable after the
     // registry sequenced it, so a room's last seq is the highest any member saw, at least the last ack)
@@ -201,6 +218,10 @@ class StalledChatIT {
       70_000, "readers caught up");
     others.forEach(m -> last.merge(m.room, m.lastSeq.getOrDefault(m.room, 0L), Math::max));
 
+    if (!pause) {
+      control(vertx, members, last, latency, heapConnected, heapPhase1, heapStalled);
+      return;
+    }
     // the stalled read what was queued for them, then the close frame
     stalled.forEach(m -> m.ws.resume());
     for (Member m : stalled) {
@@ -258,6 +279,29 @@ class StalledChatIT {
     });
     assertThat(ratio).as("readers' p99 with 1 % stalled / with none").isLessThanOrEqualTo(2.0);
     assertThat(heapStalled - heapPhase1).as("heap growth while stalled (bytes)").isLessThan(64L << 20);
+  }
+
+  /** The control run's figures and checks: every member, the marked 1 % included, got everything; nobody was closed. */
+  private void control(Vertx vertx, List<Member> members, Map<String, Long> last, Histogram[] latency, long heapConnected,
+                       long heapPhase1, long heapPhase2) {
+    await(until(vertx, () -> members.stream().filter(m -> m.staller).allMatch(m -> m.lastSeq.getOrDefault(BULK, 0L) >= last.get(BULK)),
+      60_000, () -> "marked members caught up"), 70_000, "marked members caught up");
+    double p99One = latency[0].getValueAtPercentile(99) / 1e3;
+    double p99Two = latency[1].getValueAtPercentile(99) / 1e3;
+    Figures.record(LONG ? "stalled-chat-control-long" : "stalled-chat-control", new JsonObject()
+      .put("members", MEMBERS).put("marked_not_paused", STALLED).put("messages_per_second", RATE)
+      .put("p50_ms_phase1", latency[0].getValueAtPercentile(50) / 1e3).put("p99_ms_phase1", p99One)
+      .put("p50_ms_phase2", latency[1].getValueAtPercentile(50) / 1e3).put("p99_ms_phase2", p99Two)
+      .put("p99_ratio", p99Two / p99One).put("slow_disconnects", slowDisconnects(vertx))
+      .put("heap_after_gc_mb_connected", heapConnected >> 20).put("heap_after_gc_mb_phase1", heapPhase1 >> 20)
+      .put("heap_after_gc_mb_phase2", heapPhase2 >> 20));
+    assertThat(members).allSatisfy(m -> {
+      assertThat(m.gaps.get()).as("gaps seen by member " + m.index).isZero();
+      assertThat(m.received.get()).as("messages to member " + m.index)
+        .isEqualTo(last.get(m.room) + (m.staller ? last.get(BULK) : 0));
+      assertThat(m.closed.future().isComplete()).as("member " + m.index + " still connected").isFalse();
+    });
+    assertThat(slowDisconnects(vertx)).as("slow disconnects with nobody paused").isZero();
   }
 
   private Future<Void> connect(Member m, int port, java.util.concurrent.atomic.AtomicInteger phase, Histogram[] latency) {

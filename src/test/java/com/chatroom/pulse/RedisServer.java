@@ -16,6 +16,7 @@ public final class RedisServer implements AutoCloseable {
 
   private final int port;
   private final java.nio.file.Path dataDir;
+  private final String appendfsync;
   private Process process;
 
   public RedisServer() {
@@ -28,8 +29,19 @@ public final class RedisServer implements AutoCloseable {
    *                nothing on disk
    */
   public RedisServer(java.nio.file.Path dataDir) {
+    this(dataDir, "everysec");
+  }
+
+  /**
+   * @param appendfsync {@code always} (every write fsynced before Redis answers: nothing acknowledged is lost even if
+   *                    the host crashes) or {@code everysec} (the deployment's: an OS crash or power loss may lose the
+   *                    last second or two of acknowledged writes; a killed redis-server loses nothing, its writes are in
+   *                    the page cache)
+   */
+  public RedisServer(java.nio.file.Path dataDir, String appendfsync) {
     this.port = Edge.freePort();
     this.dataDir = dataDir;
+    this.appendfsync = appendfsync;
   }
 
   public int port() {
@@ -45,7 +57,7 @@ public final class RedisServer implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
       "--save", "", "--loglevel", "notice"));
     command.addAll(dataDir == null ? List.of("--appendonly", "no")
-      : List.of("--appendonly", "yes", "--appendfsync", "everysec", "--dir", dataDir.toString()));
+      : List.of("--appendonly", "yes", "--appendfsync", appendfsync, "--dir", dataDir.toString()));
     process = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();

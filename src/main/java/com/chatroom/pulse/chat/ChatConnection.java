@@ -5,6 +5,7 @@ import com.chatroom.pulse.chat.ChatIdentity.Identity;
 import io.netty.channel.Channel;
 import io.vertx.core.http.ServerWebSocket;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +27,10 @@ final class ChatConnection {
   final Identity identity;
   final String ip;
   final Map<String, Membership> rooms = new HashMap<>();
+  /** Joins whose history waits for the outbound buffer to drain, in the order they paused (see EdgeRooms). */
+  final ArrayDeque<Runnable> waitingForDrain = new ArrayDeque<>();
+  /** Whether the drain listener is on the channel (added once, on the first catch-up that has to wait). */
+  boolean drainHooked;
   long lastInboundNanos = System.nanoTime();
   /** Set once a close has been decided: nothing more is read or written. */
   boolean closing;

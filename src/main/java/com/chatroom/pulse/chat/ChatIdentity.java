@@ -13,7 +13,11 @@ import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -21,7 +25,11 @@ import java.util.HexFormat;
  * {@code Authorization: Bearer}) verified with the configured HS256 secret or public key: {@code sub} is the user id,
  * {@code name} (or {@code preferred_username}) the display name, and a {@code roles} array containing
  * {@code chat.admin_role} grants the ops room. Expiry is checked (30 s leeway), and issuer/audience when configured.
- * Without a token, and only when {@code chat.allow_anonymous} is true, {@code ?nickname=} gives an anonymous identity.
+ * Without a token, and only when {@code chat.allow_anonymous} is true, {@code ?nickname=} gives an anonymous identity:
+ * a random id per connection, or, with {@code &session=<secret the client keeps>}, an id derived from that secret (its
+ * SHA-256, never the secret itself, so the id others see in presence does not let them take it over). The same
+ * session is the same user across reconnects, which is what makes a resent message id a duplicate after a lost ack —
+ * a server crash included — instead of a second delivery.
  */
 final class ChatIdentity {
 
@@ -42,6 +50,7 @@ final class ChatIdentity {
   }
 
   private static final String NICKNAME = "[\\p{L}\\p{N} ._-]{1,32}";
+  private static final String SESSION = "[A-Za-z0-9_-]{16,128}";
   private final ChatConfig config;
   private final JWTAuth jwt;
   private final SecureRandom random = new SecureRandom();
@@ -92,9 +101,26 @@ final class ChatIdentity {
       return Future.failedFuture(new Refusal(400, "bad_nickname",
         "parameter 'nickname' must be 1 to 32 letters, digits, spaces, '.', '_' or '-'"));
     }
+    String session = request.getParam("session");
+    if (session != null && !session.matches(SESSION)) {
+      return Future.failedFuture(new Refusal(400, "bad_session",
+        "parameter 'session' must be 16 to 128 letters, digits, '_' or '-' (a random secret the client keeps)"));
+    }
     byte[] suffix = new byte[6];
-    random.nextBytes(suffix);
+    if (session == null) {
+      random.nextBytes(suffix);
+    } else {
+      suffix = Arrays.copyOf(sha256(session), suffix.length);
+    }
     return Future.succeededFuture(new Identity(new Member("anon:" + HexFormat.of().formatHex(suffix), nickname.trim()), false));
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 
   private Future<Identity> identity(JsonObject claims) {

@@ -10,8 +10,8 @@ import io.vertx.core.http.HttpServerRequest;
  * Chat frames on the wire, through {@link WsWire}: the room registry encodes each message's complete frame once per
  * node and each member's socket gets a duplicate of it written straight to its Netty channel (measured in
  * BENCHMARKS.md). Every chat frame of a connection goes this way, so they stay in order; only the close frame goes
- * through Vert.x, after them. A chat client whose channel is full is disconnected (it recovers from history), so
- * the gateway needs no drain notice.
+ * through Vert.x, after them. A chat client whose channel is full is disconnected (it recovers from history); only
+ * a join's history waits for the channel to drain (see EdgeRooms).
  */
 final class ChatWire {
 
@@ -31,6 +31,11 @@ final class ChatWire {
   /** Whether the socket's outbound buffer is past its high water mark. */
   static boolean full(Channel channel) {
     return WsWire.full(channel);
+  }
+
+  /** Runs {@code drained} on the socket's event loop each time its outbound buffer falls back under the low water mark. */
+  static void onWritable(Channel channel, Runnable drained) {
+    WsWire.onWritable(channel, drained);
   }
 
   /** Writes and flushes a frame built by {@link #textFrame}; call on the socket's event loop. */

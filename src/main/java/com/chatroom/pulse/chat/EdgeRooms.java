@@ -1,7 +1,6 @@
 package com.chatroom.pulse.chat;
 
 import com.chatroom.pulse.bus.Addresses;
-import com.chatroom.pulse.bus.ChatMessage;
 import com.chatroom.pulse.bus.LocalCodec;
 import com.chatroom.pulse.bus.ChatPresence;
 import com.chatroom.pulse.chat.ChatCommands.ChatFrame;
@@ -149,26 +148,11 @@ final class EdgeRooms {
       frame.put("members", new ChatPresence(j.room(), "", joined.members(), List.of(), false).toJson().getJsonArray("joined"));
     }
     ChatConnection.Membership membership = conn.rooms.get(j.room());
-    List<ChatFrame> held = membership.held;
-    membership.held = null;
     membership.lastSeq = j.since() == null || joined.rewound() ? 0 : j.since();
     if (!write(conn, frame.toBuffer())) {
       return;
     }
-    for (ChatMessage m : history.messages()) {
-      if (m.seq() > membership.lastSeq) {
-        membership.lastSeq = m.seq();
-        if (!write(conn, m.toFrame().toBuffer())) {
-          return;
-        }
-      }
-    }
-    for (ChatFrame f : held) {
-      // presence held during the join is already in the joined frame's members and count
-      if (f.seq() > 0 && !deliver(conn, membership, f)) {
-        return;
-      }
-    }
+    new JoinCatchUp(conn, j.room(), membership, history.messages()).run();
   }
 
   /**
@@ -255,7 +239,10 @@ final class EdgeRooms {
     if (conn.closing || !conn.channel.isActive()) {
       return false;
     }
-    if (ChatWire.full(conn.channel)) {
+    // while a join's history waits for the buffer to drain, frames of the client's other rooms may go past the high
+    // water mark by up to as much again; beyond that, or without a catch-up under way, the client is too slow
+    if (ChatWire.full(conn.channel) && (conn.waitingForDrain.isEmpty()
+      || conn.channel.bytesBeforeWritable() > conn.channel.config().getWriteBufferHighWaterMark())) {
       tooSlow.accept(conn);
       return false;
     }

@@ -115,6 +115,62 @@ class ChatProtectionTest {
 
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("an anonymous session key is one user across reconnects, so a message resent after a lost ack is a duplicate; a bad key gets 400")
+  void anonymousSession(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    int[] port = new int[1];
+    String session = "abcdefghijklmnop-0123456789_XYZ";
+    WsClient[] c = new WsClient[3];
+    Edge.deploy(vertx, new JsonObject().put("chat", new JsonObject().put("allow_anonymous", true)))
+      .compose(conf -> {
+        port[0] = conf.http().port();
+        return refusedStatus(port[0], "/chat?nickname=Ann&session=short", null);
+      })
+      .compose(badSession -> {
+        ctx.verify(() -> assertThat(badSession).isEqualTo(400));
+        return WsClient.connect(client, port[0], null, "/chat?nickname=Ann&session=" + session);
+      })
+      .compose(first -> {
+        c[0] = first;
+        return first.awaitType("hello").compose(h -> Chat.join(first, "r", null));
+      })
+      .compose(joined -> {
+        Chat.send(c[0], "r", "m1", "hello");
+        return Chat.ack(c[0], "m1");
+      })
+      .compose(ack -> c[0].ws.close().compose(v -> WsClient.connect(client, port[0], null, "/chat?nickname=Ann&session=" + session)))
+      .compose(again -> {
+        c[1] = again;
+        return again.awaitType("hello").compose(h -> Chat.join(again, "r", 1L));
+      })
+      .compose(joined -> {
+        // the ack was "lost": the client resends the same id from its new connection
+        Chat.send(c[1], "r", "m1", "hello");
+        return Chat.ack(c[1], "m1");
+      })
+      .compose(resent -> {
+        ctx.verify(() -> {
+          assertThat(resent.getBoolean("duplicate")).isTrue();
+          assertThat(resent.getLong("seq")).isEqualTo(1L);
+        });
+        return WsClient.connect(client, port[0], null, "/chat?nickname=Ann&session=another-session-0123456789");
+      })
+      .compose(other -> {
+        c[2] = other;
+        return other.awaitType("hello");
+      })
+      .onComplete(ctx.succeeding(otherHello -> ctx.verify(() -> {
+        String id = c[0].ofType("hello").get(0).getJsonObject("user").getString("id");
+        assertThat(id).matches("anon:[0-9a-f]{12}").doesNotContain(session);
+        assertThat(c[1].ofType("hello").get(0).getJsonObject("user").getString("id")).isEqualTo(id);
+        assertThat(otherHello.getJsonObject("user").getString("id")).startsWith("anon:").isNotEqualTo(id);
+        assertThat(Chat.seqs(c[1], "r")).as("nothing delivered twice").isEmpty();
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
   @DisplayName("every bad frame gets an error naming the problem and the connection stays up")
   void badFrames(Vertx vertx, VertxTestContext ctx) {
     client = WsClient.newClient(vertx, 0);

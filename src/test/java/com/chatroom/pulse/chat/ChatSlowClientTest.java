@@ -92,6 +92,51 @@ class ChatSlowClientTest {
       })));
   }
 
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("recovering a history larger than its write queue is paced by the client's reading, not closed as too slow")
+  void largeHistoryRecoveredWhileReading(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    slowClient = WsClient.newClient(vertx, 4096);
+    String text = "y".repeat(20_000);
+    WsClient[] c = new WsClient[2];
+    int[] port = new int[1];
+    int count = 300; // 6 MB of history against an 8 KB write queue: more than the socket buffers take at once
+    Chat.deploy(vertx, new JsonObject().put("write_queue_bytes", 8192).put("history_size", 1000).put("max_message_chars", 40_000))
+      .compose(p -> {
+        port[0] = p;
+        return Chat.connect(vertx, client, p, "sender");
+      })
+      .compose(s -> {
+        c[0] = s;
+        return join(s, "big", null);
+      })
+      .compose(x -> sendAll(c[0], text, 1, count))
+      .compose(x -> Chat.connect(vertx, slowClient, port[0], "late"))
+      .compose(late -> {
+        c[1] = late;
+        late.closedWith().onSuccess(code -> ctx.failNow("the recovering client was closed with " + code + ": "
+          + late.ws.closeReason()));
+        return join(late, "big", 0L);
+      })
+      .compose(joined -> c[1].await(Chat.message("big", count)))
+      .onComplete(ctx.succeeding(last -> ctx.verify(() -> {
+        assertThat(seqs(c[1], "big")).isEqualTo(LongStream.rangeClosed(1, count).boxed().toList());
+        assertThat(c[1].closedWith().isComplete()).isFalse();
+        assertThat(Chat.counter(vertx, MeterNames.CHAT_DISCONNECTS, "reason", "slow")).isZero();
+        ctx.completeNow();
+      })));
+  }
+
+  /** Sends {@code from..to}, each after the sender has received the previous one back. */
+  private Future<Void> sendAll(WsClient sender, String text, int from, int to) {
+    if (from > to) {
+      return Future.succeededFuture();
+    }
+    Chat.send(sender, "big", "m" + from, text);
+    return sender.await(Chat.message("big", from)).compose(x -> sendAll(sender, text, from + 1, to));
+  }
+
   /** Sends in chunks of 50, each once the sender has received the last one, until the server closes the slow client. */
   private Future<Void> sendUntilClosed(Vertx vertx, WsClient sender, WsClient slow, String text, long from, long[] sent) {
     if (slow.ws.isClosed() || slow.closedWith().isComplete() || from > 5000) {

@@ -5,11 +5,14 @@
 #   bench-chat/run.sh                      # everything (about 10 minutes)
 #   SCENARIOS="room idle" bench-chat/run.sh
 #   TARGETS=pulse DURATION=20 bench-chat/run.sh
+#   WARMUP=30 bench-chat/run.sh            # seconds of traffic before the window (default 5; the JVM compiles its paths
+#                                          # in the first ~30 s, so 30 measures the steady state)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd .. && pwd)
 JAR="$ROOT/target/chatroom-pulse.jar"
 DURATION=${DURATION:-30}
+WARMUP=${WARMUP:-5}
 TARGETS=${TARGETS:-"pulse reference"}
 SCENARIOS=${SCENARIOS:-"idle room room10k rooms rooms-slow"}
 PORT_PULSE=${PORT_PULSE:-18888}
@@ -63,7 +66,7 @@ start_server() {
 load() {
   local target=$1; shift
   taskset -c 1 node --max-old-space-size=4096 load.js --url "ws://127.0.0.1:$PORT/chat" --pid "$SERVER_PID" \
-    ${METRICS:+--metrics "$METRICS"} --label "$target" --duration "$DURATION" "$@" | tee -a "$OUT"
+    ${METRICS:+--metrics "$METRICS"} --label "$target" --duration "$DURATION" --warmup "$WARMUP" "$@" | tee -a "$OUT"
 }
 
 for target in $TARGETS; do

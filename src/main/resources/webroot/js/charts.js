@@ -30,6 +30,8 @@ export const APP_CHARTS = [
 // distinguishable colours (Okabe–Ito, then Tableau); series are also told apart by their legend label
 const COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#8c564b', '#7f7f7f', '#bcbd22', '#17becf'];
 const HEIGHT = 170;
+/** Flush durations kept for pulseDebug.redrawCosts(): the last 2,048 (about 7 minutes at five flushes a second). */
+const COST_RING = 2048;
 
 export class ChartPanel {
   constructor(def, kind, container) {
@@ -117,6 +119,7 @@ export function overlay(tables) {
 /**
  * Batches redraws: any number of new samples between two frames cost one redraw per chart, at most every
  * minIntervalMs, and none while the tab is hidden (animation frames pause there; the data keeps arriving).
+ * The time each flush takes is kept in a small ring, so a benchmark can read what a redraw costs.
  */
 export class RedrawScheduler {
   constructor(minIntervalMs) {
@@ -125,6 +128,7 @@ export class RedrawScheduler {
     this.pending = false;
     this.last = 0;
     this.frames = 0;
+    this.costs = new Float64Array(COST_RING);
   }
 
   request(job) {
@@ -137,10 +141,20 @@ export class RedrawScheduler {
 
   flush() {
     this.pending = false;
-    this.last = performance.now();
+    const start = performance.now();
+    this.last = start;
     const jobs = [...this.jobs];
     this.jobs.clear();
-    this.frames++;
     for (const job of jobs) job();
+    this.costs[this.frames % COST_RING] = performance.now() - start;
+    this.frames++;
+  }
+
+  /** Milliseconds spent in each of the last (up to COST_RING) flushes, oldest first. */
+  recentCosts() {
+    const n = Math.min(this.frames, COST_RING);
+    const out = [];
+    for (let i = this.frames - n; i < this.frames; i++) out.push(this.costs[i % COST_RING]);
+    return out;
   }
 }

@@ -163,5 +163,6 @@ stream.start();
 window.pulseDebug = Object.freeze({
   store: () => store.stats(),
   redraws: () => scheduler.frames,
+  redrawCosts: () => scheduler.recentCosts(),
   state: () => stream.state,
 });

@@ -1,5 +1,6 @@
-// Chart panels on uPlot (from its WebJar), and the scheduler that batches every redraw into an animation frame.
-import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
+// Chart panels on uPlot (from its WebJar; Maven writes the pom's uplot.version into the import path), and the scheduler
+// that batches every redraw into an animation frame.
+import uPlot from '/webjars/uplot/@uplot.version@/dist/uPlot.esm.js';
 import {el, fill, num, rate} from './dom.js';
 
 const percent = v => num(v, 1) + ' %';

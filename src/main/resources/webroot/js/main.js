@@ -1,5 +1,5 @@
 // The live operations page: wires the stream, the bounded store, the charts and the panels together.
-import {el, fill, byId, num} from './dom.js';
+import {el, fill, text, byId, num} from './dom.js';
 import {Store} from './store.js';
 import {PulseStream} from './stream.js';
 import {ChartPanel, RedrawScheduler, SYSTEM_CHARTS, APP_CHARTS} from './charts.js';
@@ -89,10 +89,11 @@ function updatePicker() {
   picker.value = view.instance;
 }
 
+/** The badge, the lag and the throttle note: called for every sample, so the DOM is touched only when a text changes. */
 function showStatus(s) {
   const badge = byId('status');
   const lag = byId('lag');
-  const text = {
+  const label = {
     connecting: '… connecting',
     backfilling: '⇣ loading from history',
     live: '● live',
@@ -100,17 +101,19 @@ function showStatus(s) {
     reconnecting: '↻ reconnecting' + (s.retryIn !== null ? ' in ' + s.retryIn + ' s' : '') + (s.attempt > 1 ? ' (attempt ' + s.attempt + ')' : ''),
     login: '🔒 login needed',
   }[s.state];
-  fill(badge, text);
-  badge.className = 'badge ' + s.state;
-  badge.dataset.state = s.state;
+  text(badge, label);
+  if (badge.dataset.state !== s.state) {
+    badge.className = 'badge ' + s.state;
+    badge.dataset.state = s.state;
+  }
   if (s.state === 'login') {
-    fill(lag, el('a', {href: '/login.html'}, 'Log in'));
+    if (!lag.querySelector('a')) fill(lag, el('a', {href: '/login.html'}, 'Log in'));
   } else {
-    fill(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
+    text(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
   }
   lag.dataset.lag = s.lag === null ? '' : String(s.lag);
   const mode = byId('mode');
-  fill(mode, s.throttleMs > 0 ? 'server busy: samples averaged over ' + num(s.throttleMs / 1000, 0) + ' s' : '');
+  text(mode, s.throttleMs > 0 ? 'server busy: samples averaged over ' + num(s.throttleMs / 1000, 0) + ' s' : '');
   mode.dataset.throttleMs = String(s.throttleMs || 0);
 }
 
@@ -125,13 +128,19 @@ async function reshow() {
     scheduler.request(render);
   } else {
     const now = stream.serverNow();
+    const views = {};
     for (const kind of ['system', 'app']) {
       const instances = store.instances(kind);
-      const views = await Promise.all(charts[kind].map(c => historyView(kind, c.def, view.instance, instances, view.range, now)));
+      views[kind] = await Promise.all(charts[kind].map(c => historyView(kind, c.def, view.instance, instances, view.range, now)));
       if (generation !== view.generation) return;
-      scheduler.request(() => charts[kind].forEach((c, i) => c.show(views[i])));
     }
-    fill(byId('range-note'), 'Showing ' + RANGES[view.range].label + ' from history; refreshed every minute.');
+    // one frame for every chart and the note, and none if the range changed again meanwhile (a late week must not
+    // be drawn over the live charts); the note says "Showing" only once the charts do
+    scheduler.request(() => {
+      if (generation !== view.generation) return;
+      for (const kind of ['system', 'app']) charts[kind].forEach((c, i) => c.show(views[kind][i]));
+      fill(byId('range-note'), 'Showing ' + RANGES[view.range].label + ' from history; refreshed every minute.');
+    });
   }
   loadSummary();
 }

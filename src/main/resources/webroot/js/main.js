@@ -19,9 +19,10 @@ const charts = {
   app: APP_CHARTS.map(def => new ChartPanel(def, 'app', byId('app-charts'))),
 };
 const view = {instance: sessionStorage.getItem('pulse.instance') || ALL, range: 'live', node: null, generation: 0};
-const alerts = new AlertsPanel(() => stream.serverNow());
+const schedule = job => scheduler.request(job);
+const alerts = new AlertsPanel(() => stream.serverNow(), schedule);
 const summary = new SummaryPanel();
-const optimizer = new OptimizerPanel();
+const optimizer = new OptimizerPanel(schedule);
 const dirty = new Set();
 let knownInstances = '';
 
@@ -162,7 +163,8 @@ new ResizeObserver(() => scheduler.request(() => Object.values(charts).flat().fo
   .observe(byId('system-charts'));
 setInterval(() => view.range !== 'live' && reshow(), HISTORY_REFRESH_MS);
 setInterval(loadSummary, SUMMARY_REFRESH_MS);
-setInterval(() => alerts.renderActive(), 5000);
+// the alerts' "since" column ages: a keyed re-render rewrites only the cells whose text changed
+setInterval(() => alerts.requestRender(), 5000);
 setUpAdminForm();
 // the first render at once, not on the first animation frame: the page's notes are there before any answer arrives
 render();
@@ -173,5 +175,6 @@ window.pulseDebug = Object.freeze({
   store: () => store.stats(),
   redraws: () => scheduler.frames,
   redrawCosts: () => scheduler.recentCosts(),
+  alertRenders: () => alerts.renders,
   state: () => stream.state,
 });

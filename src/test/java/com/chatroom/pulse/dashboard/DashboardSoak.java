@@ -43,7 +43,7 @@ public final class DashboardSoak {
     Vertx vertx = Vertx.vertx();
     try {
       DashboardNode node = DashboardNode.start(vertx);
-      long seeded = WeekOfHistory.seed(node, instances, DashboardNode.now());
+      long seeded = WeekOfHistory.seed(node, instances, DashboardNode.now(), 60);
       AtomicLong seq = new AtomicLong(seeded);
       vertx.setPeriodic(Math.max(1, 1000 / instances), id -> {
         long n = seq.getAndIncrement();

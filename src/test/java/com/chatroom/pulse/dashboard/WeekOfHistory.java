@@ -5,8 +5,9 @@ import com.chatroom.pulse.bus.SystemMetrics;
 
 /**
  * A week of history for a set of instances, written through the real address as their samplers would have: one
- * sample a minute per instance for seven days (history rolls each minute up, then each hour from its minutes), then
- * one a second for the last 15 minutes (what the page backfills on open). CPU stays under the test rule's 80 %
+ * sample every {@code everySeconds} per instance for seven days (history rolls each minute up, then each hour from its
+ * minutes; the benchmarks write one a minute, the functional test one every ten), then one a second for the last 15
+ * minutes (what the page backfills on open). CPU stays under the test rule's 80 %
  * threshold so that no alert fires from the past. Samples go out in chunks of a simulated day, each waited for, so
  * the event loop's queue stays bounded.
  */
@@ -14,6 +15,8 @@ final class WeekOfHistory {
 
   static final int DAYS = 7;
   private static final int RAW_TAIL_SECONDS = 900;
+  /** Time steps written between two waits for the history verticle. */
+  private static final int CHUNK = 1440;
 
   private WeekOfHistory() {
   }
@@ -23,16 +26,16 @@ final class WeekOfHistory {
   }
 
   /** @return samples written */
-  static long seed(DashboardNode node, int instances, double now) throws Exception {
+  static long seed(DashboardNode node, int instances, double now, int everySeconds) throws Exception {
     double start = Math.floor((now - DAYS * 86_400d) / 3600) * 3600;
     double rawFrom = Math.floor(now) - RAW_TAIL_SECONDS;
     long written = 0;
     long inChunk = 0;
-    for (double t = start; t < rawFrom; t += 60) {
+    for (double t = start; t < rawFrom; t += everySeconds) {
       for (int i = 0; i < instances; i++) {
         node.publish(sample(i, written++, t));
       }
-      if (++inChunk == 1440) {
+      if (++inChunk == CHUNK) {
         node.historyBarrier();
         inChunk = 0;
       }

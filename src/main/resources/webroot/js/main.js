@@ -12,14 +12,22 @@ const BACKFILL_MINUTES = 15;
 const HISTORY_REFRESH_MS = 60000;
 const SUMMARY_REFRESH_MS = 60000;
 
+/**
+ * Live charts are redrawn at most once a second: samples come at 1 Hz per instance, and in a 15-minute window a second
+ * is less than a pixel, so redrawing more often only costs (ten instances measured, BENCHMARKS.md "Dashboard").
+ */
+const LIVE_REDRAW_MS = 1000;
+
 const store = new Store({windowSeconds: BACKFILL_MINUTES * 60, maxPoints: 1200, maxInstances: 64});
-const scheduler = new RedrawScheduler(200);
+const scheduler = new RedrawScheduler(LIVE_REDRAW_MS);
+/** Tables, a range loaded from history and resizes: in the next animation frame, however many requests came. */
+const panels = new RedrawScheduler(0);
 const charts = {
   system: SYSTEM_CHARTS.map(def => new ChartPanel(def, 'system', byId('system-charts'))),
   app: APP_CHARTS.map(def => new ChartPanel(def, 'app', byId('app-charts'))),
 };
 const view = {instance: sessionStorage.getItem('pulse.instance') || ALL, range: 'live', node: null, generation: 0};
-const schedule = job => scheduler.request(job);
+const schedule = job => panels.request(job);
 const alerts = new AlertsPanel(() => stream.serverNow(), schedule);
 const summary = new SummaryPanel();
 const optimizer = new OptimizerPanel(schedule);
@@ -126,7 +134,7 @@ async function reshow() {
   if (view.range === 'live') {
     dirty.add('system');
     dirty.add('app');
-    scheduler.request(render);
+    panels.request(render);
   } else {
     const now = stream.serverNow();
     const views = {};
@@ -137,7 +145,7 @@ async function reshow() {
     }
     // one frame for every chart and the note, and none if the range changed again meanwhile (a late week must not
     // be drawn over the live charts); the note says "Showing" only once the charts do
-    scheduler.request(() => {
+    panels.request(() => {
       if (generation !== view.generation) return;
       for (const kind of ['system', 'app']) charts[kind].forEach((c, i) => c.show(views[kind][i]));
       fill(byId('range-note'), 'Showing ' + RANGES[view.range].label + ' from history; refreshed every minute.');
@@ -159,7 +167,7 @@ byId('range').addEventListener('change', e => {
   view.range = e.target.value;
   reshow();
 });
-new ResizeObserver(() => scheduler.request(() => Object.values(charts).flat().forEach(c => c.resize())))
+new ResizeObserver(() => panels.request(() => Object.values(charts).flat().forEach(c => c.resize())))
   .observe(byId('system-charts'));
 setInterval(() => view.range !== 'live' && reshow(), HISTORY_REFRESH_MS);
 setInterval(loadSummary, SUMMARY_REFRESH_MS);
@@ -175,6 +183,8 @@ window.pulseDebug = Object.freeze({
   store: () => store.stats(),
   redraws: () => scheduler.frames,
   redrawCosts: () => scheduler.recentCosts(),
+  panelRenders: () => panels.frames,
+  panelCosts: () => panels.recentCosts(),
   alertRenders: () => alerts.renders,
   state: () => stream.state,
 });

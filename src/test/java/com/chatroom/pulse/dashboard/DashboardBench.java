@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * JVM gets a week of history for N instances ({@link WeekOfHistory}), then each instance publishes one sample a
  * second (spread over the second, as independent samplers would). Headless Chromium opens the page; a script added
  * before the page's own records every animation-frame interval and every long task (PerformanceObserver
- * {@code longtask}, ≥ 50 ms), and the page's redraw scheduler reports what each batched redraw cost. Two phases, each
+ * {@code longtask}, ≥ 50 ms), and the page's two frame schedulers (live charts; tables and ranges) report what each
+ * batched redraw cost, canvas drawing included. Two phases, each
  * {@code seconds} long: the live 15-minute overlay of all instances, then the 7-day range overlaid (its refresh from
  * history every minute included). Not a test: run it with
  * <pre>
@@ -94,20 +95,22 @@ public final class DashboardBench {
   }
 
   static JsonObject measure(Vertx vertx, Browser browser, String phase, int seconds) throws Exception {
-    double redrawsBefore = ((Number) browser.js("return window.pulseDebug.redraws()")).doubleValue();
+    Map<String, Object> before = counts(browser);
     String loadBefore = loadAverage();
     browser.js("window.__bench.reset()");
-    DashboardNode.await(vertx.timer(seconds * 1000L));
+    vertx.timer(seconds * 1000L).toCompletionStage().toCompletableFuture().get(seconds + 60L, java.util.concurrent.TimeUnit.SECONDS);
     @SuppressWarnings("unchecked")
     Map<String, Object> m = (Map<String, Object>) browser.js("return {frames: window.__bench.frames,"
-      + " longtasks: window.__bench.longtasks, redraws: window.pulseDebug.redraws(), costs: window.pulseDebug.redrawCosts(),"
+      + " longtasks: window.__bench.longtasks, costs: window.pulseDebug.redrawCosts(), panelCosts: window.pulseDebug.panelCosts(),"
       + " dom: document.getElementsByTagName('*').length}");
+    Map<String, Object> after = counts(browser);
     Map<String, Object> heap = browser.driver.executeCdpCommand("Runtime.getHeapUsage", Map.of());
-    int redraws = (int) (((Number) m.get("redraws")).doubleValue() - redrawsBefore);
+    int redraws = delta(before, after, "redraws");
+    int panelRenders = delta(before, after, "panels");
     double[] frames = numbers(m.get("frames"));
     double[] longtasks = numbers(m.get("longtasks"));
-    double[] costs = numbers(m.get("costs"));
-    costs = Arrays.copyOfRange(costs, Math.max(0, costs.length - redraws), costs.length);
+    double[] costs = last(numbers(m.get("costs")), redraws);
+    double[] panelCosts = last(numbers(m.get("panelCosts")), panelRenders);
     return new JsonObject()
       .put("phase", phase)
       .put("seconds", seconds)
@@ -117,13 +120,29 @@ public final class DashboardBench {
       .put("long_tasks", longtasks.length)
       .put("long_task_ms", stats(longtasks))
       .put("long_task_total_ms", Math.round(Arrays.stream(longtasks).sum()))
-      .put("redraws", redraws)
-      .put("redraw_ms", stats(costs))
-      .put("redraw_busy_percent", round(100 * Arrays.stream(costs).sum() / (seconds * 1000d)))
+      .put("chart_redraws", redraws)
+      .put("chart_redraw_ms", stats(costs))
+      .put("panel_renders", panelRenders)
+      .put("panel_render_ms", stats(panelCosts))
+      .put("render_busy_percent", round(100 * (Arrays.stream(costs).sum() + Arrays.stream(panelCosts).sum()) / (seconds * 1000d)))
       .put("dom_nodes", ((Number) m.get("dom")).longValue())
       .put("js_heap_mib", round(((Number) heap.get("usedSize")).doubleValue() / (1 << 20)))
       .put("load_average_before", loadBefore)
       .put("load_average_after", loadAverage());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> counts(Browser browser) {
+    return (Map<String, Object>) browser.js("return {redraws: window.pulseDebug.redraws(), panels: window.pulseDebug.panelRenders()}");
+  }
+
+  private static int delta(Map<String, Object> before, Map<String, Object> after, String name) {
+    return (int) (((Number) after.get(name)).longValue() - ((Number) before.get(name)).longValue());
+  }
+
+  /** The last n values (the scheduler's ring holds the most recent flushes, oldest first). */
+  private static double[] last(double[] values, int n) {
+    return Arrays.copyOfRange(values, Math.max(0, values.length - n), values.length);
   }
 
   private static double[] numbers(Object list) {

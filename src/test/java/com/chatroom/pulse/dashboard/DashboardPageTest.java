@@ -105,7 +105,6 @@ class DashboardPageTest {
     assertThat(browser.driver.findElement(By.cssSelector("#summary-rows tr")).getText())
       .matches("CPU % [0-9.]+ 20\\.0 63\\.0 [0-9.]+ [0-9.]+ 20\\.0 63\\.0 [0-9.]+ .*");
     assertThat(browser.text("forecast")).contains("Disk full:", "Memory full:");
-    browser.screenshotOf("summary-panel", "dashboard-summary.png");
 
     new Select(browser.byId("range")).selectByValue("1h");
     browser.until("the last hour is read from history in 15 s buckets", d -> browser.text("chart-cpu").contains("1 h, 15 s averages")

@@ -82,6 +82,13 @@ class DashboardWeekTest {
     store.values().forEach(points -> assertThat(((Number) points).intValue()).as("points per instance").isLessThanOrEqualTo(1200));
     assertThat(((Number) browser.js("return document.getElementsByTagName('*').length")).intValue())
       .as("elements in the page: charts and tables, not one per point").isLessThan(2000);
+
+    // one instance: its summary over the seeded week, with the trends and forecasts of its creeping memory and disk
+    new Select(browser.byId("instance")).selectByValue(WeekOfHistory.instance(0));
+    browser.until("the summary of pod-0 is read from its history", d -> browser.text("summary-title").equals("Summary of pod-0")
+      && browser.text("summary-note").matches("[0-9]+ samples in the last 24 h.*") && browser.text("forecast").contains("Disk full: in about"));
+    assertThat(browser.text("forecast")).contains("Memory full: in about");
+    browser.screenshotOf("summary-panel", "dashboard-summary.png");
     assertThat(browser.scriptErrors()).as("script errors in the page").isEmpty();
   }
 }

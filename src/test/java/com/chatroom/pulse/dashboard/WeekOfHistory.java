@@ -15,6 +15,8 @@ final class WeekOfHistory {
 
   static final int DAYS = 7;
   private static final int RAW_TAIL_SECONDS = 900;
+  /** Where the memory and disk creep starts: a day before the oldest seeded sample. */
+  private static final double ORIGIN = Math.floor(System.currentTimeMillis() / 86_400_000d) * 86_400 - (DAYS + 1) * 86_400d;
   /** Time steps written between two waits for the history verticle. */
   private static final int CHUNK = 1440;
 
@@ -50,9 +52,13 @@ final class WeekOfHistory {
     return written;
   }
 
-  /** A daily cycle plus a ten-minute ripple, different per instance, between 5 % and 65 % CPU. */
+  /**
+   * CPU: a daily cycle plus a ten-minute ripple, different per instance, between 5 % and 65 %. Memory and disk creep
+   * up by 1 % and 0.5 % a day, so the summary has trends and forecasts to show.
+   */
   static SystemMetrics sample(int i, long seq, double t) {
     double cpu = 35 + 25 * Math.sin(2 * Math.PI * t / 86_400 + i) + 5 * Math.sin(t / 600 + i);
-    return Samples.at(instance(i), seq, t, cpu, 40 + i, 55 + i * 0.5);
+    double days = (t - ORIGIN) / 86_400;
+    return Samples.at(instance(i), seq, t, cpu, 40 + i + days, 55 + i * 0.5 + days / 2);
   }
 }

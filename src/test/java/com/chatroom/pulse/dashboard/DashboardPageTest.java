@@ -220,7 +220,7 @@ class DashboardPageTest {
       .containsExactlyInAnyOrder(img, script);
     assertThat(browser.text("alerts-rows")).contains("CPU at 95% on " + img);
     assertThat(browser.text("optimizer-rows")).contains(img, script);
-    // the picker is redrawn in 200 ms batches, after the frames that fill the tables
+    // the picker is redrawn with the live charts (at most once a second), after the frames that fill the tables
     browser.until("the instance picker lists both", d -> new Select(browser.byId("instance")).getOptions().stream()
       .map(o -> o.getText()).toList().containsAll(java.util.List.of(img, script)));
     browser.until("the chart legend names both", d -> browser.text("chart-cpu").contains(img) && browser.text("chart-cpu").contains(script));

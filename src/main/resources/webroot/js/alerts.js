@@ -1,6 +1,6 @@
 // Active alerts (silence and acknowledge with the admin token), silences and the alert history.
 // Alert texts, labels and instance names come from outside: they are placed as text only (see dom.js).
-import {el, fill, byId, num, ago, dateTime} from './dom.js';
+import {el, fill, text, attr, byId, num, ago, dateTime} from './dom.js';
 import {adminFetch, AdminTokenMissing} from './admin.js';
 
 const ACTIVE_STATES = new Set(['pending', 'firing', 'flapping']);
@@ -9,13 +9,31 @@ const SHOWN_HISTORY = 50;
 /** Severity is told by a word and a symbol, not only by colour. */
 const SEVERITY = {critical: '▲ critical', warning: '◆ warning', info: 'ℹ info'};
 
+/**
+ * Renders are requested, not run: events, reloads and the 5 s "since" refresh all go through `schedule` (the page's
+ * animation-frame batcher), so a burst of alert events costs one render. The two tables with buttons (active alerts,
+ * silences) are updated by key: a row stays the same element while its alert or silence exists, only the cells whose
+ * text changed are rewritten, and a button that has the keyboard focus keeps it.
+ */
 export class AlertsPanel {
-  constructor(clock) {
+  constructor(clock, schedule) {
     this.clock = clock;
+    this.schedule = schedule;
+    this.renderJob = () => this.render();
+    this.renders = 0;
     this.active = new Map();
     this.history = [];
+    this.historyDirty = true;
     this.silences = [];
     this.available = null;
+    /** alert key -> its row's elements */
+    this.activeRows = new Map();
+    /** silence id -> its row's elements */
+    this.silenceRows = new Map();
+  }
+
+  requestRender() {
+    this.schedule(this.renderJob);
   }
 
   /** Reads the current state from the API: on open and after every reconnect (events are not backfilled). */
@@ -32,7 +50,8 @@ export class AlertsPanel {
       this.available = false;
       this.unavailableReason = e.message;
     }
-    this.render();
+    this.historyDirty = true;
+    this.requestRender();
   }
 
   /** An AlertEvent from the stream. */
@@ -43,51 +62,51 @@ export class AlertsPanel {
     if (!this.history.some(h => h.id === event.id)) {
       this.history.unshift(event);
       if (this.history.length > MAX_HISTORY) this.history.length = MAX_HISTORY;
+      this.historyDirty = true;
     }
-    this.render();
+    this.requestRender();
   }
 
   render() {
+    this.renders++;
     this.renderActive();
-    this.renderHistory();
+    if (this.historyDirty) this.renderHistory();
     this.renderSilences();
   }
 
   renderActive() {
     const note = byId('alerts-note');
-    const body = byId('alerts-rows');
     if (this.available === false) {
-      fill(note, 'The alert API did not answer (' + this.unavailableReason + '): alerts are not shown.');
-      fill(body);
+      text(note, 'The alert API did not answer (' + this.unavailableReason + '): alerts are not shown.');
+      keyedRows(byId('alerts-rows'), this.activeRows, []);
       return;
     }
     const alerts = [...this.active.values()].sort((a, b) => rank(a) - rank(b) || (a.active_since || 0) - (b.active_since || 0));
-    fill(note, alerts.length === 0 ? 'No active alerts.' : alerts.length + ' active alert' + (alerts.length > 1 ? 's' : '') + '.');
-    fill(body, alerts.map(a => this.activeRow(a)));
+    text(note, alerts.length === 0 ? 'No active alerts.' : alerts.length + ' active alert' + (alerts.length > 1 ? 's' : '') + '.');
+    const now = this.clock();
+    keyedRows(byId('alerts-rows'), this.activeRows, alerts.map(a => [key(a), a]),
+      k => this.activeRow(k), (row, a) => updateActiveRow(row, a, now));
   }
 
-  activeRow(a) {
-    const now = this.clock();
-    const flags = [a.silenced ? '🔕 silenced' : null, a.acknowledged ? '✔ acknowledged' + (a.acknowledged_by ? ' by ' + a.acknowledged_by : '') : null]
-      .filter(Boolean).join(', ');
-    const silence = el('button', {type: 'button', className: 'silence', onclick: () => this.silence(a)}, 'Silence 1 h');
-    const ack = el('button', {type: 'button', className: 'ack', disabled: a.state !== 'firing' || a.acknowledged,
-      onclick: () => this.acknowledge(a)}, 'Acknowledge');
-    silence.setAttribute('aria-label', 'Silence ' + a.rule + ' on ' + a.instance + ' for 1 hour');
-    ack.setAttribute('aria-label', 'Acknowledge ' + a.rule + ' on ' + a.instance);
-    return el('tr', {className: 'sev-' + severityClass(a.severity), dataset: {rule: a.rule}},
-      el('td', {className: 'severity'}, SEVERITY[a.severity] || String(a.severity)),
-      el('td', {}, a.state),
-      el('td', {}, a.rule),
-      el('td', {className: 'instance'}, a.instance),
-      el('td', {className: 'summary'}, summary(a)),
-      el('td', {title: a.active_since ? dateTime(a.active_since) : ''}, a.active_since ? ago(a.active_since, now) : '–'),
-      el('td', {className: 'num'}, num(a.value) + ' ' + (a.op || '') + ' ' + num(a.threshold)),
-      el('td', {className: 'flags'}, flags),
-      el('td', {className: 'actions'}, silence, ' ', ack));
+  /** The elements of one active alert's row; its buttons act on whatever that alert is when they are pressed. */
+  activeRow(k) {
+    const cells = {};
+    for (const name of ['severity', 'state', 'rule', 'instance', 'summary', 'since', 'value', 'flags']) {
+      cells[name] = el('td', {className: name === 'value' ? 'num' : name});
+    }
+    const silence = el('button', {type: 'button', className: 'silence', onclick: () => this.act(k, a => this.silence(a))}, 'Silence 1 h');
+    const ack = el('button', {type: 'button', className: 'ack', onclick: () => this.act(k, a => this.acknowledge(a))}, 'Acknowledge');
+    const tr = el('tr', {}, Object.values(cells), el('td', {className: 'actions'}, silence, ' ', ack));
+    return {tr, cells, silence, ack};
+  }
+
+  act(k, action) {
+    const a = this.active.get(k);
+    if (a) action(a);
   }
 
   renderHistory() {
+    this.historyDirty = false;
     fill(byId('history-rows'), this.history.slice(0, SHOWN_HISTORY).map(e => el('tr', {className: 'sev-' + severityClass(e.severity)},
       el('td', {title: dateTime(e.changed_at)}, e.changed_at ? dateTime(e.changed_at) : '–'),
       el('td', {className: 'severity'}, SEVERITY[e.severity] || String(e.severity)),
@@ -96,17 +115,25 @@ export class AlertsPanel {
       el('td', {}, (e.previous_state ? e.previous_state + ' → ' : '') + e.state),
       el('td', {}, e.reason || ''),
       el('td', {className: 'summary'}, summary(e)))));
-    fill(byId('history-note'), this.history.length === 0 ? 'No alert changes yet.' : '');
+    text(byId('history-note'), this.history.length === 0 ? 'No alert changes yet.' : '');
   }
 
   renderSilences() {
-    fill(byId('silences-rows'), this.silences.map(s => el('tr', {},
-      el('td', {}, s.rule || '*'),
-      el('td', {}, Object.entries(s.labels || {}).map(([k, v]) => k + '=' + v).join(', ')),
-      el('td', {}, s.ends_at ? new Date(s.ends_at).toLocaleString() : '–'),
-      el('td', {}, [s.comment, s.created_by ? '(' + s.created_by + ')' : ''].filter(Boolean).join(' ')),
-      el('td', {}, el('button', {type: 'button', onclick: () => this.endSilence(s)}, 'End')))));
-    fill(byId('silences-note'), this.silences.length === 0 ? 'No silences in force.' : '');
+    keyedRows(byId('silences-rows'), this.silenceRows, this.silences.map(s => [String(s.id), s]), id => {
+      const cells = [el('td'), el('td'), el('td'), el('td')];
+      const end = el('button', {type: 'button', className: 'end', onclick: () => {
+        const s = this.silences.find(x => String(x.id) === id);
+        if (s) this.endSilence(s);
+      }}, 'End');
+      return {tr: el('tr', {}, cells, el('td', {}, end)), cells, end};
+    }, (row, s) => {
+      text(row.cells[0], s.rule || '*');
+      text(row.cells[1], Object.entries(s.labels || {}).map(([k, v]) => k + '=' + v).join(', '));
+      text(row.cells[2], s.ends_at ? new Date(s.ends_at).toLocaleString() : '–');
+      text(row.cells[3], [s.comment, s.created_by ? '(' + s.created_by + ')' : ''].filter(Boolean).join(' '));
+      attr(row.end, 'aria-label', 'End the silence of ' + (s.rule || 'every rule'));
+    });
+    text(byId('silences-note'), this.silences.length === 0 ? 'No silences in force.' : '');
   }
 
   async silence(a) {
@@ -137,6 +164,58 @@ export class AlertsPanel {
     }
     await this.reload();
   }
+}
+
+function updateActiveRow(row, a, now) {
+  const c = row.cells;
+  row.tr.className = 'sev-' + severityClass(a.severity);
+  row.tr.dataset.rule = a.rule;
+  text(c.severity, SEVERITY[a.severity] || String(a.severity));
+  text(c.state, a.state);
+  text(c.rule, a.rule);
+  text(c.instance, a.instance);
+  text(c.summary, summary(a));
+  text(c.since, a.active_since ? ago(a.active_since, now) : '–');
+  attr(c.since, 'title', a.active_since ? dateTime(a.active_since) : '');
+  text(c.value, num(a.value) + ' ' + (a.op || '') + ' ' + num(a.threshold));
+  text(c.flags, [a.silenced ? '🔕 silenced' : null, a.acknowledged ? '✔ acknowledged' + (a.acknowledged_by ? ' by ' + a.acknowledged_by : '') : null]
+    .filter(Boolean).join(', '));
+  row.ack.disabled = a.state !== 'firing' || Boolean(a.acknowledged);
+  attr(row.silence, 'aria-label', 'Silence ' + a.rule + ' on ' + a.instance + ' for 1 hour');
+  attr(row.ack, 'aria-label', 'Acknowledge ' + a.rule + ' on ' + a.instance);
+}
+
+/**
+ * Makes body's rows match `items` ([key, data] in order): rows of keys still there are kept and updated, new keys get
+ * a row from `create`, rows of keys gone are removed, and only rows out of place are moved. A focused element whose
+ * row had to move gets the focus back (moving a node blurs it).
+ */
+function keyedRows(body, rows, items, create, update) {
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const wanted = new Set(items.map(([k]) => k));
+  for (const [k, row] of rows) {
+    if (!wanted.has(k)) {
+      row.tr.remove();
+      rows.delete(k);
+    }
+  }
+  let cursor = body.firstChild;
+  for (const [k, data] of items) {
+    let row = rows.get(k);
+    if (!row) {
+      row = create(k);
+      rows.set(k, row);
+    }
+    update(row, data);
+    if (row.tr === cursor) cursor = cursor.nextSibling;
+    else body.insertBefore(row.tr, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+  if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({preventScroll: true});
 }
 
 async function getJson(path) {

@@ -1,5 +1,6 @@
-// Chart panels on uPlot (from its WebJar), and the scheduler that batches every redraw into an animation frame.
-import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
+// Chart panels on uPlot (from its WebJar; Maven writes the pom's uplot.version into the import path), and the scheduler
+// that batches every redraw into an animation frame.
+import uPlot from '/webjars/uplot/@uplot.version@/dist/uPlot.esm.js';
 import {el, fill, num, rate} from './dom.js';
 
 const percent = v => num(v, 1) + ' %';
@@ -30,6 +31,8 @@ export const APP_CHARTS = [
 // distinguishable colours (Okabe–Ito, then Tableau); series are also told apart by their legend label
 const COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#8c564b', '#7f7f7f', '#bcbd22', '#17becf'];
 const HEIGHT = 170;
+/** Flush durations kept for pulseDebug.redrawCosts(): the last 2,048 (about 7 minutes at five flushes a second). */
+const COST_RING = 2048;
 
 export class ChartPanel {
   constructor(def, kind, container) {
@@ -44,6 +47,8 @@ export class ChartPanel {
     container.appendChild(this.root);
     this.key = null;
     this.plot = null;
+    this.latestKey = null;
+    this.latestText = [];
   }
 
   /** view: {key, labels, data: [times, ...columns], note}; rebuilt only when the set of series changes. */
@@ -51,18 +56,29 @@ export class ChartPanel {
     if (!this.plot || view.key !== this.key) {
       this.rebuild(view);
     } else {
-      this.plot.setData(view.data);
+      // immediate mode: drawn now, inside the scheduler's frame (and its measured cost), not in a microtask after it
+      this.plot.batch(u => u.setData(view.data));
     }
     fill(this.note, view.note || '');
     const times = view.data[0];
     this.root.dataset.points = String(times.length);
     this.root.dataset.series = String(view.labels.length);
     this.root.dataset.last = times.length ? String(times[times.length - 1]) : '';
-    fill(this.latest, view.labels.map((label, i) => {
-      const column = view.data[i + 1];
-      return el('span', {className: 'value'}, el('span', {className: 'swatch', ariaHidden: 'true', dataset: {c: String(i % COLORS.length)}}),
-        label + ': ' + this.format(lastValue(column)));
-    }));
+    this.showLatest(view);
+  }
+
+  /** The latest value of each line, written out under the chart; the spans are kept while the lines stay the same. */
+  showLatest(view) {
+    if (this.latestKey !== view.key) {
+      this.latestKey = view.key;
+      this.latestText = view.labels.map(() => document.createTextNode(''));
+      fill(this.latest, view.labels.map((label, i) => el('span', {className: 'value'},
+        el('span', {className: 'swatch', ariaHidden: 'true', dataset: {c: String(i % COLORS.length)}}), this.latestText[i])));
+    }
+    view.labels.forEach((label, i) => {
+      const text = label + ': ' + this.format(lastValue(view.data[i + 1]));
+      if (this.latestText[i].data !== text) this.latestText[i].data = text;
+    });
   }
 
   rebuild(view) {
@@ -107,16 +123,56 @@ function lastValue(column) {
   return null;
 }
 
-/** One table per instance ([times, values]) into uPlot's aligned form; gaps are nulls that lines span. */
-export function overlay(tables) {
+/**
+ * One table per instance ([times, values]) into uPlot's aligned form, on a shared grid of `step` seconds (each
+ * instance's samples in a cell averaged; cells no instance has are left out; gaps are nulls that lines span).
+ * Instances sample on their own clocks, so their times almost never coincide: joined as they are, ten instances at
+ * 1 Hz over 15 minutes make 9,000 rows, each line has a value in one row of ten, and every redraw walks all of them
+ * for every line. On a grid they make at most one row per step.
+ */
+export function overlay(tables, step) {
   if (tables.length === 0) return [[], []];
   if (tables.length === 1) return tables[0];
-  return uPlot.join(tables);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const [times] of tables) {
+    if (times.length === 0) continue;
+    lo = Math.min(lo, times[0]);
+    hi = Math.max(hi, times[times.length - 1]);
+  }
+  if (lo > hi) return [[], ...tables.map(() => [])];
+  const first = Math.floor(lo / step);
+  const cells = Math.floor(hi / step) - first + 1;
+  const used = new Uint8Array(cells);
+  const sums = tables.map(([times, values]) => {
+    const sum = new Float64Array(cells);
+    const count = new Uint32Array(cells);
+    for (let i = 0; i < times.length; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) continue;
+      const c = Math.floor(times[i] / step) - first;
+      sum[c] += v;
+      count[c]++;
+      used[c] = 1;
+    }
+    return {sum, count};
+  });
+  const out = [[], ...tables.map(() => [])];
+  for (let c = 0; c < cells; c++) {
+    if (!used[c]) continue;
+    out[0].push((first + c) * step);
+    for (let k = 0; k < sums.length; k++) {
+      const n = sums[k].count[c];
+      out[k + 1].push(n ? sums[k].sum[c] / n : null);
+    }
+  }
+  return out;
 }
 
 /**
  * Batches redraws: any number of new samples between two frames cost one redraw per chart, at most every
  * minIntervalMs, and none while the tab is hidden (animation frames pause there; the data keeps arriving).
+ * The time each flush takes is kept in a small ring, so a benchmark can read what a redraw costs.
  */
 export class RedrawScheduler {
   constructor(minIntervalMs) {
@@ -125,6 +181,7 @@ export class RedrawScheduler {
     this.pending = false;
     this.last = 0;
     this.frames = 0;
+    this.costs = new Float64Array(COST_RING);
   }
 
   request(job) {
@@ -137,10 +194,20 @@ export class RedrawScheduler {
 
   flush() {
     this.pending = false;
-    this.last = performance.now();
+    const start = performance.now();
+    this.last = start;
     const jobs = [...this.jobs];
     this.jobs.clear();
-    this.frames++;
     for (const job of jobs) job();
+    this.costs[this.frames % COST_RING] = performance.now() - start;
+    this.frames++;
+  }
+
+  /** Milliseconds spent in each of the last (up to COST_RING) flushes, oldest first. */
+  recentCosts() {
+    const n = Math.min(this.frames, COST_RING);
+    const out = [];
+    for (let i = this.frames - n; i < this.frames; i++) out.push(this.costs[i % COST_RING]);
+    return out;
   }
 }

@@ -33,6 +33,22 @@ export function fill(node, ...children) {
   return node;
 }
 
+/**
+ * Sets a node's text (as text, never markup), touching the DOM only when it differs: a keyed update rewrites the
+ * cells that changed and leaves the rest, and the focus in them, alone.
+ */
+export function text(node, value) {
+  const s = value === undefined || value === null ? '' : String(value);
+  if (node.textContent !== s) node.textContent = s;
+  return node;
+}
+
+/** Sets an attribute only when it differs. */
+export function attr(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  return node;
+}
+
 export function byId(id) {
   return document.getElementById(id);
 }

@@ -1,5 +1,5 @@
 // The live operations page: wires the stream, the bounded store, the charts and the panels together.
-import {el, fill, byId, num} from './dom.js';
+import {el, fill, text, byId, num} from './dom.js';
 import {Store} from './store.js';
 import {PulseStream} from './stream.js';
 import {ChartPanel, RedrawScheduler, SYSTEM_CHARTS, APP_CHARTS} from './charts.js';
@@ -12,16 +12,25 @@ const BACKFILL_MINUTES = 15;
 const HISTORY_REFRESH_MS = 60000;
 const SUMMARY_REFRESH_MS = 60000;
 
+/**
+ * Live charts are redrawn at most once a second: samples come at 1 Hz per instance, and in a 15-minute window a second
+ * is less than a pixel, so redrawing more often only costs (ten instances measured, BENCHMARKS.md "Dashboard").
+ */
+const LIVE_REDRAW_MS = 1000;
+
 const store = new Store({windowSeconds: BACKFILL_MINUTES * 60, maxPoints: 1200, maxInstances: 64});
-const scheduler = new RedrawScheduler(200);
+const scheduler = new RedrawScheduler(LIVE_REDRAW_MS);
+/** Tables, a range loaded from history and resizes: in the next animation frame, however many requests came. */
+const panels = new RedrawScheduler(0);
 const charts = {
   system: SYSTEM_CHARTS.map(def => new ChartPanel(def, 'system', byId('system-charts'))),
   app: APP_CHARTS.map(def => new ChartPanel(def, 'app', byId('app-charts'))),
 };
 const view = {instance: sessionStorage.getItem('pulse.instance') || ALL, range: 'live', node: null, generation: 0};
-const alerts = new AlertsPanel(() => stream.serverNow());
+const schedule = job => panels.request(job);
+const alerts = new AlertsPanel(() => stream.serverNow(), schedule);
 const summary = new SummaryPanel();
-const optimizer = new OptimizerPanel();
+const optimizer = new OptimizerPanel(schedule);
 const dirty = new Set();
 let knownInstances = '';
 
@@ -89,10 +98,11 @@ function updatePicker() {
   picker.value = view.instance;
 }
 
+/** The badge, the lag and the throttle note: called for every sample, so the DOM is touched only when a text changes. */
 function showStatus(s) {
   const badge = byId('status');
   const lag = byId('lag');
-  const text = {
+  const label = {
     connecting: '… connecting',
     backfilling: '⇣ loading from history',
     live: '● live',
@@ -100,17 +110,19 @@ function showStatus(s) {
     reconnecting: '↻ reconnecting' + (s.retryIn !== null ? ' in ' + s.retryIn + ' s' : '') + (s.attempt > 1 ? ' (attempt ' + s.attempt + ')' : ''),
     login: '🔒 login needed',
   }[s.state];
-  fill(badge, text);
-  badge.className = 'badge ' + s.state;
-  badge.dataset.state = s.state;
+  text(badge, label);
+  if (badge.dataset.state !== s.state) {
+    badge.className = 'badge ' + s.state;
+    badge.dataset.state = s.state;
+  }
   if (s.state === 'login') {
-    fill(lag, el('a', {href: '/login.html'}, 'Log in'));
+    if (!lag.querySelector('a')) fill(lag, el('a', {href: '/login.html'}, 'Log in'));
   } else {
-    fill(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
+    text(lag, s.lag === null ? '' : 'delivery lag ' + num(s.lag, s.lag < 10 ? 2 : 0) + ' s');
   }
   lag.dataset.lag = s.lag === null ? '' : String(s.lag);
   const mode = byId('mode');
-  fill(mode, s.throttleMs > 0 ? 'server busy: samples averaged over ' + num(s.throttleMs / 1000, 0) + ' s' : '');
+  text(mode, s.throttleMs > 0 ? 'server busy: samples averaged over ' + num(s.throttleMs / 1000, 0) + ' s' : '');
   mode.dataset.throttleMs = String(s.throttleMs || 0);
 }
 
@@ -122,16 +134,22 @@ async function reshow() {
   if (view.range === 'live') {
     dirty.add('system');
     dirty.add('app');
-    scheduler.request(render);
+    panels.request(render);
   } else {
     const now = stream.serverNow();
+    const views = {};
     for (const kind of ['system', 'app']) {
       const instances = store.instances(kind);
-      const views = await Promise.all(charts[kind].map(c => historyView(kind, c.def, view.instance, instances, view.range, now)));
+      views[kind] = await Promise.all(charts[kind].map(c => historyView(kind, c.def, view.instance, instances, view.range, now)));
       if (generation !== view.generation) return;
-      scheduler.request(() => charts[kind].forEach((c, i) => c.show(views[i])));
     }
-    fill(byId('range-note'), 'Showing ' + RANGES[view.range].label + ' from history; refreshed every minute.');
+    // one frame for every chart and the note, and none if the range changed again meanwhile (a late week must not
+    // be drawn over the live charts); the note says "Showing" only once the charts do
+    panels.request(() => {
+      if (generation !== view.generation) return;
+      for (const kind of ['system', 'app']) charts[kind].forEach((c, i) => c.show(views[kind][i]));
+      fill(byId('range-note'), 'Showing ' + RANGES[view.range].label + ' from history; refreshed every minute.');
+    });
   }
   loadSummary();
 }
@@ -149,11 +167,12 @@ byId('range').addEventListener('change', e => {
   view.range = e.target.value;
   reshow();
 });
-new ResizeObserver(() => scheduler.request(() => Object.values(charts).flat().forEach(c => c.resize())))
+new ResizeObserver(() => panels.request(() => Object.values(charts).flat().forEach(c => c.resize())))
   .observe(byId('system-charts'));
 setInterval(() => view.range !== 'live' && reshow(), HISTORY_REFRESH_MS);
 setInterval(loadSummary, SUMMARY_REFRESH_MS);
-setInterval(() => alerts.renderActive(), 5000);
+// the alerts' "since" column ages: a keyed re-render rewrites only the cells whose text changed
+setInterval(() => alerts.requestRender(), 5000);
 setUpAdminForm();
 // the first render at once, not on the first animation frame: the page's notes are there before any answer arrives
 render();
@@ -163,5 +182,9 @@ stream.start();
 window.pulseDebug = Object.freeze({
   store: () => store.stats(),
   redraws: () => scheduler.frames,
+  redrawCosts: () => scheduler.recentCosts(),
+  panelRenders: () => panels.frames,
+  panelCosts: () => panels.recentCosts(),
+  alertRenders: () => alerts.renders,
   state: () => stream.state,
 });

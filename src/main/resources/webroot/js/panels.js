@@ -58,8 +58,11 @@ function eta(hours) {
 
 const MAX_ACTIONS = 100;
 
+/** Renders are requested through `schedule` (the page's animation-frame batcher): a burst of actions costs one render. */
 export class OptimizerPanel {
-  constructor() {
+  constructor(schedule) {
+    this.schedule = schedule;
+    this.renderJob = () => this.render();
     this.actions = [];
     this.apiStatus = null;
     this.apiMessage = null;
@@ -80,7 +83,7 @@ export class OptimizerPanel {
     } catch (e) {
       this.apiStatus = 'unreachable';
     }
-    this.render();
+    this.schedule(this.renderJob);
   }
 
   /** An optimizer.actions event from the stream: applied, reverted, skipped, failed, or verified with a result. */
@@ -88,7 +91,7 @@ export class OptimizerPanel {
     if (!action || typeof action !== 'object') return;
     this.actions.unshift(action);
     if (this.actions.length > MAX_ACTIONS) this.actions.length = MAX_ACTIONS;
-    this.render();
+    this.schedule(this.renderJob);
   }
 
   render() {

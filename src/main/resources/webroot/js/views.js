@@ -12,6 +12,8 @@ export const RANGES = {
   '7d': {seconds: 7 * 86400, step: 3600, label: '7 days, hourly rollups'},
 };
 const MAX_OVERLAY = 10;
+/** The live overlay's grid: 1 s cells (the samplers' default rate), coarser only if a window would need more cells. */
+const LIVE_MAX_CELLS = 1200;
 const PARALLEL = 4;
 
 /** The view of one chart from the live store. */
@@ -26,10 +28,11 @@ export function liveView(store, kind, def, selected) {
   }
   const [field, label] = def.fields[0];
   const instances = store.instances(kind);
+  const tables = instances.map(i => store.columns(kind, i, [field]));
   return {
     key: 'live|*|' + instances.join('\u0000'),
     labels: instances,
-    data: overlay(instances.map(i => store.columns(kind, i, [field]))),
+    data: overlay(tables, Math.max(1, Math.ceil(store.windowSeconds / LIVE_MAX_CELLS))),
     note: def.fields.length > 1 ? 'per instance: ' + label : '',
   };
 }
@@ -51,7 +54,7 @@ export async function historyView(kind, def, selected, instances, rangeKey, nowS
   return {
     key: rangeKey + '|' + selected + '|' + series.map(s => s.label).join('\u0000'),
     labels: series.map(s => s.label),
-    data: overlay(tables),
+    data: overlay(tables, range.step),
     note,
   };
 }

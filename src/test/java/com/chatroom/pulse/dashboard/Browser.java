@@ -15,6 +15,7 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedCondition;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.opentest4j.AssertionFailedError;
 
 import java.io.File;
 import java.io.IOException;
@@ -29,15 +30,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Debian's headless Chromium driven by its chromedriver, with a fresh profile per browser. Tests that need it call
- * {@link #start()}, which skips them (a JUnit assumption, never a failure) on a machine without the two binaries.
+ * {@link #start()}. On a developer's machine without the two binaries they are skipped (a JUnit assumption); where
+ * the environment variable {@code CI} is set they fail instead, so that a CI run cannot go green with no browser test.
  */
 final class Browser implements AutoCloseable {
 
   static final Path CHROMIUM = Path.of(System.getProperty("dashboard.chromium", "/usr/bin/chromium"));
   static final Path CHROMEDRIVER = Path.of(System.getProperty("dashboard.chromedriver", "/usr/bin/chromedriver"));
   static final Duration WAIT = Duration.ofSeconds(20);
-  /** Where the tests leave their screenshots; the README's pictures in docs/ are copies of these. */
-  static final Path SCREENSHOTS = Path.of("target", "dashboard-screenshots");
+  /**
+   * Where the tests leave their screenshots: target/dashboard-screenshots, or docs with
+   * {@code -Ddashboard.screenshots=docs} (how the README's pictures are made).
+   */
+  static final Path SCREENSHOTS = Path.of(System.getProperty("dashboard.screenshots", "target/dashboard-screenshots"));
 
   final ChromeDriver driver;
   private final Path profile;
@@ -48,9 +53,7 @@ final class Browser implements AutoCloseable {
   }
 
   static Browser start() throws IOException {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-      "browser tests skipped: install Debian's chromium and chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER
-        + "), as .ci/run does");
+    requireInstalled(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER), System.getenv("CI"));
     Path profile = Files.createTempDirectory("pulse-chromium-");
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
@@ -62,6 +65,23 @@ final class Browser implements AutoCloseable {
     ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
       .usingAnyFreePort().build();
     return new Browser(new ChromeDriver(service, options), profile);
+  }
+
+  /**
+   * Skips the calling test when the browser is missing, or fails it when {@code ci} (the value of the environment
+   * variable CI) is set to anything but empty, {@code false} or {@code 0}.
+   */
+  static void requireInstalled(boolean installed, String ci) {
+    if (installed) {
+      return;
+    }
+    String missing = "Debian's chromium and chromium-driver are needed (" + CHROMIUM + ", " + CHROMEDRIVER + "), as .ci/run installs them";
+    boolean onCi = ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false") && !ci.equals("0");
+    if (onCi) {
+      throw new AssertionFailedError("browser tests cannot run: " + missing + ". CI=" + ci + " is set, so this fails"
+        + " instead of skipping");
+    }
+    assumeTrue(false, "browser tests skipped: " + missing);
   }
 
   void open(String url) {
@@ -108,6 +128,13 @@ final class Browser implements AutoCloseable {
     Path target = SCREENSHOTS.resolve(name);
     Files.copy(shot.toPath(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     return target;
+  }
+
+  /** A screenshot of the viewport with the top of one panel just under the page's sticky header. */
+  Path screenshotOf(String id, String name) throws IOException {
+    js("const el = document.getElementById(arguments[0]);"
+      + "window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - document.querySelector('header').offsetHeight - 8)", id);
+    return screenshot(name);
   }
 
   /** Console messages at SEVERE (script errors, refused loads, CSP violations) since the last call. */

@@ -97,8 +97,17 @@ final class DashboardNode {
     return reply.getJsonArray("frames").size();
   }
 
+  /**
+   * Returns once the history verticle has handled everything published before this call: the query is queued on the
+   * same event loop behind those samples. Used to write a large history in bounded chunks.
+   */
+  void historyBarrier() throws Exception {
+    await(vertx.eventBus().request(Addresses.HISTORY_QUERY, new JsonObject().put("op", "instances").put("kind", "system"),
+      new DeliveryOptions().setLocalOnly(true).setSendTimeout(60_000)));
+  }
+
   static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return future.toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
   }
 
   static double now() {

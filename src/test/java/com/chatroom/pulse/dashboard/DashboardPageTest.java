@@ -14,6 +14,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.FluentWait;
 import org.openqa.selenium.support.ui.Select;
 
@@ -121,6 +124,7 @@ class DashboardPageTest {
     assertThat(row.findElement(By.cssSelector("td.severity")).getText()).isEqualTo("▲ critical");
     assertThat(row.getText()).contains("firing", "pod-b", "CPU at 95", "s ago");
     browser.until("the change is in the alert history", d -> browser.text("history-rows").contains("firing"));
+    browser.screenshotOf("alerts-panel", "dashboard-alerts.png");
 
     row.findElement(By.cssSelector("button.silence")).click();
     browser.until("without a token the page asks for one", d -> browser.text("admin-result").contains("Enter the admin token first"));
@@ -152,6 +156,52 @@ class DashboardPageTest {
   }
 
   @Test
+  @DisplayName("reaches a Silence button with the keyboard, keeps the focus on it through re-renders, and silences with Enter")
+  void keyboardSilence() throws Exception {
+    browser.open(node.url("/"));
+    browser.until("the page is live", d -> "live".equals(browser.attr("status", "data-state")));
+    browser.byId("admin").findElement(By.tagName("summary")).click();
+    browser.byId("admin-token").sendKeys(DashboardNode.ADMIN_TOKEN);
+    browser.byId("admin-token").sendKeys(Keys.ENTER);
+    browser.until("the token is kept for this tab", d -> browser.text("admin-state").contains("An admin token is set"));
+    node.publish(Samples.at("pod-k", 1, now(), 95, 40, 55));
+    browser.until("the alert appears", d -> browser.text("alerts-rows").contains("pod-k"));
+
+    // from the top of the page, Tab until the Silence button has the focus (the header's controls come first)
+    browser.js("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)");
+    WebElement silence = browser.byId("alerts-rows").findElement(By.cssSelector("button.silence"));
+    for (int tabs = 0; tabs < 40 && !silence.equals(browser.driver.switchTo().activeElement()); tabs++) {
+      new Actions(browser.driver).sendKeys(Keys.TAB).perform();
+    }
+    assertThat(browser.driver.switchTo().activeElement()).as("Tab reaches the Silence button").isEqualTo(silence);
+    WebElement row = browser.byId("alerts-rows").findElement(By.cssSelector("tr[data-rule='" + DashboardNode.RULE + "']"));
+
+    // re-renders: a second alert arriving (an event) and the 5 s refresh of the "since" column
+    long renders = ((Number) browser.js("return window.pulseDebug.alertRenders()")).longValue();
+    node.publish(Samples.at("pod-l", 1, now(), 97, 40, 55));
+    browser.until("the second alert is listed", d -> browser.byId("alerts-rows").findElements(By.tagName("tr")).size() == 2);
+    browser.until("the table is rendered again by the 5 s refresh", d ->
+      ((Number) browser.js("return window.pulseDebug.alertRenders()")).longValue() >= renders + 2);
+    assertThat(browser.driver.switchTo().activeElement()).as("the focus survives the re-renders").isEqualTo(silence);
+    assertThat(row.isDisplayed()).as("the row is the same element, not a replacement").isTrue();
+    assertThat(silence.getDomAttribute("aria-label")).isEqualTo("Silence " + DashboardNode.RULE + " on pod-k for 1 hour");
+
+    browser.driver.switchTo().activeElement().sendKeys(Keys.ENTER);
+    browser.until("the silence is confirmed", d -> browser.text("admin-result").contains("Silenced " + DashboardNode.RULE + " on pod-k"));
+    JsonArray silences = get("/api/alerts/silences").getJsonArray("silences");
+    assertThat(silences).hasSize(1);
+    assertThat(silences.getJsonObject(0).getJsonObject("labels").getString("instance")).isEqualTo("pod-k");
+    browser.until("the alert shows as silenced", d -> row.getText().contains("silenced"));
+    assertThat(browser.driver.switchTo().activeElement()).as("still on the button after the reload the silence causes")
+      .isEqualTo(silence);
+    browser.until("the silence is listed", d -> browser.text("silences-rows").contains("instance=pod-k"));
+    WebElement end = browser.byId("silences-rows").findElement(By.cssSelector("button.end"));
+    end.sendKeys(Keys.ENTER);
+    browser.until("the silence is ended from the keyboard", d -> browser.text("admin-result").contains("Ended the silence"));
+    assertThat(get("/api/alerts/silences").getJsonArray("silences")).isEmpty();
+  }
+
+  @Test
   @DisplayName("shows markup in instance names, alert texts and optimizer reasons as text, and runs none of it")
   void untrustedTextIsText() throws Exception {
     String img = "<img src=x onerror=\"window.__xss='img'\">";
@@ -170,7 +220,7 @@ class DashboardPageTest {
       .containsExactlyInAnyOrder(img, script);
     assertThat(browser.text("alerts-rows")).contains("CPU at 95% on " + img);
     assertThat(browser.text("optimizer-rows")).contains(img, script);
-    // the picker is redrawn in 200 ms batches, after the frames that fill the tables
+    // the picker is redrawn with the live charts (at most once a second), after the frames that fill the tables
     browser.until("the instance picker lists both", d -> new Select(browser.byId("instance")).getOptions().stream()
       .map(o -> o.getText()).toList().containsAll(java.util.List.of(img, script)));
     browser.until("the chart legend names both", d -> browser.text("chart-cpu").contains(img) && browser.text("chart-cpu").contains(script));
@@ -193,6 +243,7 @@ class DashboardPageTest {
     assertThat(browser.text("optimizer-rows")).contains("shed_load", "cpu_high", "cpu back under 80", "cpu_percent=62.5",
       Integer.toString(java.time.Year.now().getValue()));
     assertThat(browser.text("optimizer-note")).isEmpty();
+    browser.screenshotOf("optimizer-panel", "dashboard-optimizer.png");
 
     for (int i = 1; i <= 3; i++) {
       node.publishApp(new ApplicationMetrics(now() + i * 0.01, 42, i, 120, 7, 2, 5, 12.5, 0.01, "chat-1", "chat-room"));

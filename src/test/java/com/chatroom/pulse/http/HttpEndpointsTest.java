@@ -177,4 +177,31 @@ class HttpEndpointsTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  @Timeout(value = 20, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("the page and its chart module load uPlot from the WebJar on the classpath, at the pom's uplot.version")
+  void uplotFollowsThePom(Vertx vertx, VertxTestContext ctx) throws Exception {
+    java.util.Properties webjar = new java.util.Properties();
+    try (var in = getClass().getResourceAsStream("/META-INF/maven/org.webjars.npm/uplot/pom.properties")) {
+      webjar.load(in);
+    }
+    String base = "/webjars/uplot/" + webjar.getProperty("version") + "/dist/";
+    start(vertx, new JsonObject())
+      .compose(v -> Future.all(get("/"), get("/js/charts.js")))
+      .compose(pages -> {
+        String page = pages.<Response>resultAt(0).body().toString();
+        String charts = pages.<Response>resultAt(1).body().toString();
+        ctx.verify(() -> {
+          assertThat(page).contains("href=\"" + base + "uPlot.min.css\"").doesNotContain("@uplot.version@");
+          assertThat(charts).contains("from '" + base + "uPlot.esm.js'").doesNotContain("@uplot.version@");
+        });
+        return Future.all(get(base + "uPlot.min.css"), get(base + "uPlot.esm.js"));
+      })
+      .onComplete(ctx.succeeding(assets -> ctx.verify(() -> {
+        assertThat(assets.<Response>resultAt(0).status()).as(base + "uPlot.min.css").isEqualTo(200);
+        assertThat(assets.<Response>resultAt(1).status()).as(base + "uPlot.esm.js").isEqualTo(200);
+        ctx.completeNow();
+      })));
+  }
 }

@@ -105,17 +105,7 @@ public final class FloodClient {
   }
 
   public static void main(String[] args) throws Exception {
-    FloodClient client;
-    try {
-      client = new FloodClient(new Options(args));
-    } catch (IllegalArgumentException e) {
-      System.err.println("pulse-bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    int code = client.run();
-    System.out.flush();
-    System.exit(code);
+    Options.launch(args, o -> new FloodClient(o)::run);
   }
 
   private void record(int kind, long micros) {

@@ -2,6 +2,7 @@ package com.chatroom.pulse.bench;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Command-line options of the bench tools: {@code --key=value}, {@code --key value} or {@code key=value}, each
@@ -10,6 +11,26 @@ import java.util.Map;
 final class Options {
 
   private final Map<String, String> values = new HashMap<>();
+
+  /** A bench tool's run: its exit code. */
+  interface Tool {
+    int run() throws Exception;
+  }
+
+  /** A bench tool's {@code main}: reads the options (exit 2 with the reason if one is bad), runs, exits with its code. */
+  static void launch(String[] args, Function<Options, Tool> create) throws Exception {
+    Tool tool;
+    try {
+      tool = create.apply(new Options(args));
+    } catch (IllegalArgumentException e) {
+      System.err.println("pulse-bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    int code = tool.run();
+    System.out.flush();
+    System.exit(code);
+  }
 
   Options(String[] args) {
     for (int i = 0; i < args.length; i++) {

@@ -147,17 +147,7 @@ public final class ReconnectClient {
   }
 
   public static void main(String[] args) throws Exception {
-    ReconnectClient client;
-    try {
-      client = new ReconnectClient(new Options(args));
-    } catch (IllegalArgumentException e) {
-      System.err.println("pulse-bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    int code = client.run();
-    System.out.flush();
-    System.exit(code);
+    Options.launch(args, o -> new ReconnectClient(o)::run);
   }
 
   private int run() throws Exception {

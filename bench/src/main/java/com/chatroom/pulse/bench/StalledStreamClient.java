@@ -130,17 +130,7 @@ public final class StalledStreamClient {
   }
 
   public static void main(String[] args) throws Exception {
-    StalledStreamClient client;
-    try {
-      client = new StalledStreamClient(new Options(args));
-    } catch (IllegalArgumentException e) {
-      System.err.println("pulse-bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    int code = client.run();
-    System.out.flush();
-    System.exit(code);
+    Options.launch(args, o -> new StalledStreamClient(o)::run);
   }
 
   private int run() throws Exception {

@@ -110,17 +110,7 @@ public final class StormClient {
   }
 
   public static void main(String[] args) throws Exception {
-    StormClient client;
-    try {
-      client = new StormClient(new Options(args));
-    } catch (IllegalArgumentException e) {
-      System.err.println("pulse-bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    int code = client.run();
-    System.out.flush();
-    System.exit(code);
+    Options.launch(args, o -> new StormClient(o)::run);
   }
 
   private int run() throws Exception {

@@ -88,17 +88,7 @@ public final class StreamLoadClient {
   }
 
   public static void main(String[] args) throws Exception {
-    StreamLoadClient client;
-    try {
-      client = new StreamLoadClient(new Options(args));
-    } catch (IllegalArgumentException e) {
-      System.err.println("pulse-bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    int code = client.run();
-    System.out.flush();
-    System.exit(code);
+    Options.launch(args, o -> new StreamLoadClient(o)::run);
   }
 
   private int run() throws Exception {

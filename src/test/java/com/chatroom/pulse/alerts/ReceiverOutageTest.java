@@ -95,7 +95,7 @@ class ReceiverOutageTest {
   }
 
   @Test
-  @Timeout(value = 420, timeUnit = TimeUnit.SECONDS)
+  @Timeout(value = 720, timeUnit = TimeUnit.SECONDS) // the long run: 120 s up, 300 s down, up to 120 s to drain
   @DisplayName("every change is delivered once, in order, to both receivers after they return; evaluation latency is unchanged meanwhile")
   void receiversDownWhileAlertsChange(Vertx vertx, VertxTestContext ctx) {
     int hookPort = Edge.freePort();

@@ -495,15 +495,7 @@ public final class ReconnectClient {
   }
 
   private <T> CompletableFuture<T> on(java.util.function.Supplier<Future<T>> action) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> action.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    return result;
+    return Contexts.call(context, action);
   }
 
   private static void log(String format, Object... args) {

@@ -525,15 +525,7 @@ public final class StalledStreamClient {
   }
 
   private <T> CompletableFuture<T> onContext(java.util.function.Supplier<Future<T>> action) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> action.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    return result;
+    return Contexts.call(context, action);
   }
 
   private static void sleep(long millis) throws InterruptedException {

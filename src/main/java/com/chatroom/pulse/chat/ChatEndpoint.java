@@ -5,6 +5,7 @@ import com.chatroom.pulse.chat.ChatIdentity.Refusal;
 import com.chatroom.pulse.config.ChatConfig;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.http.NodeStatus;
+import com.chatroom.pulse.http.WsWire;
 import com.chatroom.pulse.http.OriginPolicy;
 import com.chatroom.pulse.metrics.MeterNames;
 import com.chatroom.pulse.metrics.Meters;
@@ -104,6 +105,7 @@ public final class ChatEndpoint {
   }
 
   private void onOpen(ServerWebSocket ws, io.netty.channel.Channel channel, Identity identity) {
+    WsWire.useEventLoopQueue(channel); // 4.4 KB less per connection (see there)
     String ip = ws.remoteAddress() == null ? "unknown" : ws.remoteAddress().hostAddress();
     int override = node.connectionCap.get();
     int cap = override >= 0 ? Math.min(override, config.maxConnections()) : config.maxConnections();

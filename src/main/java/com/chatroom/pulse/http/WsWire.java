@@ -5,11 +5,17 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.MessageWrite;
+import io.vertx.core.net.impl.VertxConnection;
+import io.vertx.core.net.impl.VertxHandler;
 
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Server-to-client WebSocket frames written straight to the socket's Netty channel. A server frame is unmasked, so
@@ -84,6 +90,106 @@ public final class WsWire {
   /** The TCP channel under an HTTP/1.1 request, which its WebSocket upgrade keeps using. */
   public static Channel channel(HttpServerRequest request) {
     return ((ConnectionBase) request.connection()).channel();
+  }
+
+  /**
+   * Gives an upgraded WebSocket connection a write queue that holds nothing, in place of the multi-producer queue
+   * Vert.x 5 always gives WebSockets (even where its HTTP connections use strict thread mode): a JCTools chunked MPSC
+   * queue whose first chunk (1,024 slots) and cache-line padding are about 4.4 KB per connection, most of an idle
+   * connection's heap. The replacement is Vert.x's own direct queue for strict thread mode (a write goes to the
+   * channel at once), behind a proxy that hands a write from any other thread to the event loop as a task, since
+   * Vert.x's direct path may only be entered on the event loop. Pulse writes data frames straight to the channel
+   * ({@link #write}); what Vert.x still writes (pong, close) is rare, so the proxy's reflection costs nothing that
+   * matters. Call on the connection's event loop as soon as the WebSocket exists. Returns whether the queue was
+   * replaced: false off the event loop or if this Vert.x is laid out differently, and then the connection simply
+   * keeps its own queue.
+   */
+  public static boolean useEventLoopQueue(Channel channel) {
+    if (QUEUE == null || !channel.eventLoop().inEventLoop()) {
+      return false;
+    }
+    try {
+      VertxHandler<?> handler = channel.pipeline().get(VertxHandler.class);
+      VertxConnection connection = handler == null ? null : handler.getConnection();
+      if (connection == null || connection.channel() != channel) {
+        return false;
+      }
+      Object direct = QUEUE.direct.newInstance(connection);
+      Object queue = java.lang.reflect.Proxy.newProxyInstance(QUEUE.type.getClassLoader(), new Class<?>[] {QUEUE.type},
+        new EventLoopQueue(direct, channel.eventLoop()));
+      QUEUE.field.set(connection, queue);
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Vert.x's private pieces, found once; null if this Vert.x does not have them. */
+  private static final QueueParts QUEUE = QueueParts.find();
+
+  private record QueueParts(java.lang.reflect.Field field, Class<?> type, java.lang.reflect.Constructor<?> direct,
+                            Map<String, java.lang.reflect.Method> methods) {
+
+    static QueueParts find() {
+      try {
+        java.lang.reflect.Field field = VertxConnection.class.getDeclaredField("outboundMessageQueue");
+        Class<?> type = field.getType();
+        Class<?> directType = Class.forName(VertxConnection.class.getName() + "$DirectOutboundMessageQueue");
+        if (!type.isInterface() || !type.isAssignableFrom(directType)) {
+          return null;
+        }
+        java.lang.reflect.Constructor<?> direct = directType.getDeclaredConstructor(VertxConnection.class);
+        Map<String, java.lang.reflect.Method> methods = new HashMap<>();
+        for (java.lang.reflect.Method m : type.getDeclaredMethods()) {
+          m.setAccessible(true);
+          methods.put(m.getName(), m);
+        }
+        if (!methods.keySet().containsAll(java.util.Set.of("write", "isWritable", "tryDrain", "close"))) {
+          return null;
+        }
+        field.setAccessible(true);
+        direct.setAccessible(true);
+        return new QueueParts(field, type, direct, Map.copyOf(methods));
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+        return null;
+      }
+    }
+  }
+
+  /** Vert.x's direct queue, with writes from other threads moved onto the event loop. */
+  private record EventLoopQueue(Object direct, EventLoop eventLoop) implements java.lang.reflect.InvocationHandler {
+
+    @Override
+    public Object invoke(Object proxy, java.lang.reflect.Method method, Object[] args) throws Throwable {
+      if (method.getDeclaringClass() == Object.class) {
+        return switch (method.getName()) {
+          case "equals" -> proxy == args[0];
+          case "hashCode" -> System.identityHashCode(proxy);
+          default -> "EventLoopQueue@" + eventLoop;
+        };
+      }
+      java.lang.reflect.Method target = QUEUE.methods.get(method.getName());
+      if (method.getName().equals("write") && !eventLoop.inEventLoop()) {
+        MessageWrite write = (MessageWrite) args[0];
+        try {
+          eventLoop.execute(() -> {
+            try {
+              target.invoke(direct, args);
+            } catch (ReflectiveOperationException e) {
+              write.cancel(e.getCause() != null ? e.getCause() : e);
+            }
+          });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          write.cancel(e);
+        }
+        return true;
+      }
+      try {
+        return target.invoke(direct, args);
+      } catch (java.lang.reflect.InvocationTargetException e) {
+        throw e.getCause();
+      }
+    }
   }
 
   /** Whether the socket's outbound buffer is past its high water mark. */

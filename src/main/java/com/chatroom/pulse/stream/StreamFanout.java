@@ -163,6 +163,7 @@ public final class StreamFanout {
   }
 
   private void onOpen(ServerWebSocket ws, Channel channel, ClientFrames.Connect connect) {
+    WsWire.useEventLoopQueue(channel); // 4.4 KB less per subscriber (see there)
     if (nodeSubscribers.incrementAndGet() > config.maxSubscribers()) {
       nodeSubscribers.decrementAndGet();
       count(refused, "max_subscribers", MeterNames.STREAM_REFUSED, "Stream connections refused, per reason");

@@ -50,7 +50,8 @@ const server = http.createServer((req, res) => {
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: true });
 
 server.on('upgrade', (req, socket, head) => {
-  if (req.url !== '/metrics/stream') {
+  // the load client subscribes with ?streams=system (Pulse's filter); this server only has that stream
+  if (req.url !== '/metrics/stream' && req.url !== '/metrics/stream?streams=system') {
     socket.destroy();
     return;
   }

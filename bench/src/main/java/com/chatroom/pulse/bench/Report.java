@@ -30,6 +30,7 @@ final class Report {
     double median = spans[spans.length / 2];
     double mean = java.util.Arrays.stream(spans).average().orElse(0);
     json.put("span_ms_median", round(median, 1)).put("span_ms_max", round(spans[spans.length - 1], 1))
+      .put("span_ms_by_tick", new JsonArray(stats.burstSpansInOrder()))
       .put("client_cpu_ms_per_tick", round(clientCpu * 1000 / ticks, 1))
       .put("client_busy_percent_of_span", round(100 * clientCpu * 1000 / ticks / mean, 1));
     if (serverCpu >= 0) {

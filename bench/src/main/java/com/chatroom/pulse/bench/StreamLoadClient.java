@@ -125,6 +125,14 @@ public final class StreamLoadClient {
 
     long ticks = Math.max(1, Math.round(durationSeconds * 1000d / intervalMs));
     int openAtArm = openConnections();
+    // the server's counters are read before the window, not at its first tick: a scrape costs the server's event loop
+    // 10-60 ms (Prometheus text of every meter), which would land on the window's first fan-outs
+    JsonObject metricsBefore = scrapeMetrics();
+    // the window's snapshots are taken on the event loop, at a tick's first frame: load and run their code (JMX
+    // beans, /proc readers) once here, or the first one stalls the event loop with 10,000 frames waiting
+    for (int i = 0; i < 3; i++) {
+      new Snapshot(serverPid);
+    }
     stats.arm(ticks, () -> new Snapshot(serverPid));
     log("window armed: ticks %d..%d (%d ticks of %d ms)", stats.firstSeq(), stats.lastSeq(), ticks, intervalMs);
     long budget = 3 * intervalMs + ticks * intervalMs * 3 / 2 + 30_000;
@@ -137,7 +145,6 @@ public final class StreamLoadClient {
       return 1;
     }
     int openAtStart = openConnections();
-    JsonObject metricsBefore = scrapeMetrics();
     log("window opened at tick %d", stats.firstSeq());
     ScheduledExecutorService rss = startRssSampling();
     Snapshot last;

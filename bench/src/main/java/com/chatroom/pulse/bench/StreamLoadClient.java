@@ -121,6 +121,8 @@ public final class StreamLoadClient {
 
     // collect the connection set-up garbage now, so that the client's own GC stays out of the measured window
     System.gc();
+    // a server's first scrape runs cold (hundreds of ms of interpreted code on a one-core server): get it over with
+    scrapeMetrics();
     await(warmupSeconds * 1000L);
 
     long ticks = Math.max(1, Math.round(durationSeconds * 1000d / intervalMs));
@@ -128,6 +130,7 @@ public final class StreamLoadClient {
     // the server's counters are read before the window, not at its first tick: a scrape costs the server's event loop
     // 10-60 ms (Prometheus text of every meter), which would land on the window's first fan-outs
     JsonObject metricsBefore = scrapeMetrics();
+    await(intervalMs); // the scrape's work on the server is over before the window's first tick
     // the window's snapshots are taken on the event loop, at a tick's first frame: load and run their code (JMX
     // beans, /proc readers) once here, or the first one stalls the event loop with 10,000 frames waiting
     for (int i = 0; i < 3; i++) {

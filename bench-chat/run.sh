@@ -5,6 +5,7 @@
 #   bench-chat/run.sh                      # everything (about 10 minutes)
 #   SCENARIOS="room idle" bench-chat/run.sh
 #   TARGETS=pulse DURATION=20 bench-chat/run.sh
+#   PULSE_JVM_EXTRA=-XX:+UseZGC bench-chat/run.sh   # extra JVM flags for the Pulse server only
 #   CLIENT=node bench-chat/run.sh          # the Node load client (load.js) instead of bench/'s Java one
 #   WARMUP=30 bench-chat/run.sh            # seconds of traffic before the window (default 5; the JVM compiles its paths
 #                                          # in the first ~30 s, so 30 measures the steady state)
@@ -57,7 +58,7 @@ start_server() {
   case "$1" in
     pulse)
       HTTP_PORT=$PORT_PULSE INSTANCE_ID=bench OPTIMIZER_ENABLED=false CHAT_ALLOW_ANONYMOUS=true CHAT_MAX_CONNECTIONS_PER_IP=100000 LOG_LEVEL=WARN \
-        taskset -c 0 java -Xms384m -Xmx384m -jar "$JAR" \
+        taskset -c 0 java -Xms384m -Xmx384m ${PULSE_JVM_EXTRA:-} -jar "$JAR" \
         -conf '{"chat":{"messages_per_second":100,"burst":200,"max_connections":50000,"history_size":1000}}' >results/pulse-server.log 2>&1 &
       SERVER_PID=$!; PORT=$PORT_PULSE; METRICS="http://127.0.0.1:$PORT_PULSE/metrics" ;;
     reference)

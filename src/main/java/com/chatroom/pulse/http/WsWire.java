@@ -198,11 +198,19 @@ public final class WsWire {
   }
 
   /**
-   * Writes and flushes a frame built by {@link #textFrame}; call on the socket's event loop. From the pipeline's tail
-   * a plain buffer passes the WebSocket encoder untouched (it only encodes frame objects).
+   * Writes and flushes a frame built by {@link #textFrame}; call on the socket's event loop. The bytes are a complete
+   * WebSocket frame, so they enter the pipeline at its head end and pass no handler: not the WebSocket encoder (it
+   * would let a buffer through anyway), and not an HTTP encoder that Vert.x has not removed yet. With the io_uring
+   * transport the 101 response's write completes later, so the HTTP encoder is still in place when the first frame
+   * (chat's hello) goes out, and it refuses a plain buffer ("unexpected message type").
    */
   public static void write(Channel channel, ByteBuf frame) {
-    channel.writeAndFlush(frame.duplicate(), channel.voidPromise());
+    ChannelHandlerContext first = channel.pipeline().firstContext();
+    if (first != null) {
+      first.writeAndFlush(frame.duplicate(), channel.voidPromise());
+    } else {
+      channel.writeAndFlush(frame.duplicate(), channel.voidPromise());
+    }
   }
 
   /** Runs {@code drained} on the channel's event loop each time its outbound buffer falls back under the low water mark. */

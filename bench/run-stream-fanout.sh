@@ -2,7 +2,7 @@
 # Stream fan-out benchmark: N WebSocket subscribers on /metrics/stream of one server, 1 sample/s.
 #
 #   bench/run-stream-fanout.sh [--target pulse|node|both] [--repeats 3] [--subscribers 10000]
-#                              [--warmup 15] [--duration 60] [--client-arg --compression=true ...]
+#                              [--warmup 60] [--duration 60] [--client-arg --compression=true ...]
 #
 # Per run: the server (Pulse JAR, or the Node ws reference) starts pinned to CPU 0 on a free loopback port, the load
 # client (bench/target/pulse-bench.jar) runs pinned to CPU 1, connects the subscribers 200 at a time, warms up, and
@@ -16,7 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TARGET=pulse
 REPEATS=3
 SUBSCRIBERS=10000
-WARMUP=15
+WARMUP=60
 DURATION=60
 CLIENT_ARGS=()
 # The figure is about one sample per second: subscribe to the system stream only. Without the filter Pulse also

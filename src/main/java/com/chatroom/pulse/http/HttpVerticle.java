@@ -56,6 +56,9 @@ public final class HttpVerticle extends VerticleBase {
   private ChatEndpoint chat;
   private HttpServer server;
 
+  /** The scrape in flight on a worker, shared by the requests that arrive meanwhile; touched on this event loop only. */
+  private Future<String> scraping;
+
   public HttpVerticle(PulseConfig config) {
     this.config = config;
   }
@@ -181,10 +184,15 @@ public final class HttpVerticle extends VerticleBase {
   /**
    * Prometheus text of every meter, rendered on a worker: a scrape takes 10-60 ms of CPU here (all of Vert.x's and
    * the JVM's meters), which on the event loop would hold up the stream's and the chat rooms' fan-outs that long.
+   * At most one scrape per edge instance is in flight: requests that arrive meanwhile get its result, so a flood of
+   * GET /metrics (the route is open) cannot fill the worker pool the sampler also runs on.
    */
   private void scrape(RoutingContext ctx) {
-    var registry = Meters.registry(vertx);
-    vertx.executeBlocking(registry::scrape, false).onComplete(ar -> {
+    if (scraping == null) {
+      var registry = Meters.registry(vertx);
+      scraping = vertx.executeBlocking(registry::scrape, false).onComplete(ar -> scraping = null);
+    }
+    scraping.onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;

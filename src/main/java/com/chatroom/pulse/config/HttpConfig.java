@@ -11,16 +11,22 @@ package com.chatroom.pulse.config;
  * @param ingestToken   bearer token for ingest routes (POST /api/metrics/app); empty disables them
  * @param dashboardToken token for the dashboard, the stream and the read API (a login form sets a cookie); empty
  *                       leaves them open, as they were
+ * @param upgradeRate   WebSocket upgrades a second each edge instance lets go ahead at most once its burst is spent;
+ *                       the others wait their turn, let through by batches sized to what the event loop has to spare
+ *                       (0: no gate)
+ * @param upgradeBurst  upgrades an instance lets go ahead at once, without waiting, after a quiet spell
+ * @param upgradeQueue  upgrades that may wait per instance; past that one is refused with 503
  */
 public record HttpConfig(String host, int port, int instances, int maxFrameBytes, String adminToken, String ingestToken,
-                         String dashboardToken) {
+                         String dashboardToken, int upgradeRate, int upgradeBurst, int upgradeQueue) {
 
   /** Secrets never appear in logs or toString. */
   @Override
   public String toString() {
     return "HttpConfig[host=" + host + ", port=" + port + ", instances=" + instances + ", maxFrameBytes=" + maxFrameBytes
       + ", adminToken=" + (adminToken.isEmpty() ? "unset" : "***") + ", ingestToken=" + (ingestToken.isEmpty() ? "unset" : "***")
-      + ", dashboardToken=" + (dashboardToken.isEmpty() ? "unset" : "***") + "]";
+      + ", dashboardToken=" + (dashboardToken.isEmpty() ? "unset" : "***") + ", upgradeRate=" + upgradeRate
+      + ", upgradeBurst=" + upgradeBurst + ", upgradeQueue=" + upgradeQueue + "]";
   }
 
   static HttpConfig read(ConfigReader r) {
@@ -32,7 +38,10 @@ public record HttpConfig(String host, int port, int instances, int maxFrameBytes
       r.integer("max_frame_bytes", 65536, 256, 16 * 1024 * 1024),
       token(r, "admin_token"),
       token(r, "ingest_token"),
-      token(r, "dashboard_token"));
+      token(r, "dashboard_token"),
+      r.integer("upgrade_rate", 1000, 0, 1_000_000),
+      r.integer("upgrade_burst", 50, 1, 1_000_000),
+      r.integer("upgrade_queue", 10_000, 0, 1_000_000));
     r.rejectUnknown();
     return config;
   }

@@ -58,6 +58,7 @@ public final class HttpVerticle extends VerticleBase {
 
   /** The scrape in flight on a worker, shared by the requests that arrive meanwhile; touched on this event loop only. */
   private Future<String> scraping;
+  private UpgradeGate gate;
 
   public HttpVerticle(PulseConfig config) {
     this.config = config;
@@ -73,8 +74,13 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(this::scrape);
     // probes and /metrics above stay open; with a dashboard token, every GET below needs it
     DashboardAuth.mount(router, vertx, config.http().dashboardToken(), config.http().adminToken());
-    router.get("/metrics/stream").handler(this::refuseWhileDraining).handler(stream::handle);
-    router.get("/chat").handler(this::refuseWhileDraining).handler(chat::handle);
+    gate = new UpgradeGate(vertx, Meters.registry(vertx), config.http().upgradeRate(), config.http().upgradeBurst(),
+      config.http().upgradeQueue());
+    // draining is checked again after the gate: an upgrade may have waited there while the node began to drain
+    router.get("/metrics/stream").handler(this::refuseWhileDraining).handler(gate::handle).handler(this::refuseWhileDraining)
+      .handler(stream::handle);
+    router.get("/chat").handler(this::refuseWhileDraining).handler(gate::handle).handler(this::refuseWhileDraining)
+      .handler(chat::handle);
     IngestRoutes.mount(router, vertx, config.http());
     router.get("/api/metrics/current").handler(this::currentMetrics);
     HistoryRoutes.mount(router, vertx, config);
@@ -119,7 +125,10 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> shutdown = server == null ? Future.succeededFuture() : server.shutdown(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    return shutdown.transform(v -> Future.join(stream.close(), chat.close()));
+    return shutdown.transform(v -> {
+      gate.close();
+      return Future.join(stream.close(), chat.close());
+    });
   }
 
   /** While the node drains, a new WebSocket would only be closed again at once: send the client elsewhere now. */

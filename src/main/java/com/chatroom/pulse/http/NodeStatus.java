@@ -22,6 +22,8 @@ public final class NodeStatus implements Shareable {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger httpPort = new AtomicInteger(-1);
   private final AtomicReference<Shedding> shedding = new AtomicReference<>();
+  private final java.util.concurrent.atomic.AtomicLong upgradesWaiting = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicBoolean upgradesGauge = new AtomicBoolean();
 
   /**
    * The optimizer's {@code shed_load} in force on this node: readiness answers 503 with this reason.
@@ -72,5 +74,20 @@ public final class NodeStatus implements Shareable {
   /** @param now the shedding in force from now on, or null once it is lifted */
   void shedding(Shedding now) {
     shedding.set(now);
+  }
+
+  /** WebSocket upgrades waiting at the edge instances' {@link UpgradeGate}s, all instances together. */
+  java.util.concurrent.atomic.AtomicLong upgradesWaiting() {
+    return upgradesWaiting;
+  }
+
+  /** The node-wide gauge of {@link #upgradesWaiting()}, registered by the first edge instance. */
+  void registerUpgradesWaiting(io.micrometer.core.instrument.MeterRegistry registry) {
+    if (!upgradesGauge.compareAndSet(false, true)) {
+      return;
+    }
+    io.micrometer.core.instrument.Gauge.builder(com.chatroom.pulse.metrics.MeterNames.HTTP_UPGRADES_WAITING, upgradesWaiting,
+        java.util.concurrent.atomic.AtomicLong::get)
+      .description("WebSocket upgrades waiting their turn at the edge's upgrade gate").register(registry);
   }
 }

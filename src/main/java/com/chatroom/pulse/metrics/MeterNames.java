@@ -27,6 +27,9 @@ public final class MeterNames {
 
   // http
   public static final String HTTP_AUTH_REFUSED = "pulse.http.auth.refused";
+  public static final String HTTP_UPGRADES_DELAYED = "pulse.http.upgrades.delayed";
+  public static final String HTTP_UPGRADES_REFUSED = "pulse.http.upgrades.refused";
+  public static final String HTTP_UPGRADES_WAITING = "pulse.http.upgrades.waiting";
 
   // bus
   public static final String BUS_REJECTED = "pulse.bus.messages.rejected";

@@ -36,7 +36,7 @@ def stalled_row(r):
 STALLED_HEAD = ("| Run | Phase 1, all: p50 / p99 / p99.9 (ms) | Readers p99 phase 1 → 2 (ms) | **p99 ratio** "
                 "| Readers p99.9 1 → 2 | Skips reported to the marked | Marked: delivered + skipped = published "
                 "| Readers' lost frames | Server RSS max (MiB) phase 1 / 2 / resume | Load avg (1/5/15 min) at start | Checks |\n"
-                "|---|---|---|---|---|---|---|---|---|---|---|")
+                "|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def stalled(path):
@@ -55,7 +55,8 @@ def stalled(path):
 def storm_row(r):
     o = r["outcomes"]
     e = r["existing"]
-    return (f"| {r['run']} | {r['connects']:,} in {r['storm_seconds']} s | {r['cap_stream']:,} / {r['cap_chat']:,} "
+    return (f"| {r['run']} | {r.get('upgrade_rate', r.get('accept_rate', 'default'))} | {r['connects']:,} in {r['storm_seconds']} s "
+            f"/ decided {r.get('all_decided_seconds', '?')} s | {r['cap_stream']:,} / {r['cap_chat']:,} "
             f"| {o.get('stream.hello', 0):,} / {o.get('stream.closed.1013', 0):,} "
             f"| {o.get('chat.hello', 0):,} / {o.get('chat.closed.1013', 0):,} | {other(o)} "
             f"| {e['stream_p99_ms']['before']} / {e['stream_p99_ms']['during']} / {e['stream_p99_ms']['after']} "
@@ -69,10 +70,10 @@ def other(o):
     return ", ".join(f"{k} {v}" for k, v in sorted(rest.items())) or "none"
 
 
-STORM_HEAD = ("| Run | Connects | Cap stream / chat | Stream: hello / 1013 | Chat: hello / 1013 | Other outcomes "
+STORM_HEAD = ("| Run | Upgrade gate rate | Connects issued / all decided | Cap stream / chat | Stream: hello / 1013 | Chat: hello / 1013 | Other outcomes "
               "| Existing stream reader p99 before / during / after (ms) | Existing chat p99 before / during / after (ms) "
               "| Existing clients: missed | Server RSS peak (MiB) | Load avg at start |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|")
+              "|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def storm(path):

@@ -4,8 +4,9 @@
 # free port), then the JAR is restarted (SIGTERM: every client gets 1001; started again on the same port) and every
 # client reconnects with the dashboard's jittered backoff (ReconnectClient, CPU 1).
 #
-#   bench/run-reconnect-storm.sh [--repeats 3] [--stream 5000] [--chat 5000] [--client-arg --rooms=50 ...]
+#   bench/run-reconnect-storm.sh [--repeats 3] [--stream 5000] [--chat 5000] [--upgrade-rate N] [--client-arg --rooms=50 ...]
 #
+# --upgrade-rate: the server's http.upgrade_rate (0 = no upgrade gate; default: the server's default).
 # Measured: the time from the first close until every client is back, refusals (connects refused while the node was
 # down, close codes), the server's VmRSS every 200 ms (both processes), and whether each chat member recovered every
 # message of its room from history (no seq gap, up to the last acked). Raw results: bench/target/results/reconnect-<time>/.
@@ -13,6 +14,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPEATS=3
+UPGRADE_RATE=
 STREAM=5000
 CHAT=5000
 CLIENT_ARGS=()
@@ -21,9 +23,10 @@ while (( $# )); do
     --repeats) REPEATS=$2; shift 2 ;;
     --stream) STREAM=$2; shift 2 ;;
     --chat) CHAT=$2; shift 2 ;;
+    --upgrade-rate) UPGRADE_RATE=$2; shift 2 ;;
     --client-arg) CLIENT_ARGS+=("$2"); shift 2 ;;
     --client-arg=*) CLIENT_ARGS+=("${1#*=}"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +51,7 @@ start_server() { # port redis_port log -> echoes pid
   # shellcheck disable=SC2086
   (cd "$OUT" && exec env HTTP_HOST=127.0.0.1 HTTP_PORT="$1" INSTANCE_ID=bench SAMPLER_ENABLED=true \
     SAMPLER_INTERVAL_MS=1000 HTTP_INSTANCES=1 OPTIMIZER_ENABLED=false REDIS_URL="redis://127.0.0.1:$2" \
-    CHAT_ALLOW_ANONYMOUS=true CHAT_MAX_CONNECTIONS_PER_IP=$(((STREAM + CHAT) * 2)) \
+    CHAT_ALLOW_ANONYMOUS=true CHAT_MAX_CONNECTIONS_PER_IP=$(((STREAM + CHAT) * 2)) ${UPGRADE_RATE:+HTTP_UPGRADE_RATE=$UPGRADE_RATE} \
     "${BENCH_PRIO[@]}" taskset -c 0 java $PULSE_JVM_OPTS -Xlog:gc:file="$3.gc":timemillis,uptime \
     -jar "$PULSE_JAR_RUN") >"$3" 2>&1 &
   echo $!

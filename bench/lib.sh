@@ -149,3 +149,37 @@ bench_machine() {
   printf 'nproc %s; %s; %s; %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')" \
     "$(java -version 2>&1 | head -1)" "$(uname -sr)"
 }
+
+# Appends the client's result (the last line of $1, a JSON object) to $2, with the pairs that follow added to it:
+# key=value as a string, key:=value as JSON (a number, say).
+bench_append_result() {
+  local json=$1 out=$2
+  shift 2
+  RESULT_JSON=$(tail -1 "$json") python3 - "$@" >>"$out" <<'PY'
+import json, os, sys
+r = json.loads(os.environ["RESULT_JSON"])
+for pair in sys.argv[1:]:
+    key, _, value = pair.partition("=")
+    if key.endswith(":"):
+        r[key[:-1]] = json.loads(value)
+    else:
+        r[key] = value
+print(json.dumps(r))
+PY
+}
+
+# Waits for the load client $1, then stops it and the server $2; fails (with the client's log tail) if the client
+# wrote no result to $3.client.json. Sets LOAD_AFTER to the load average at the end.
+bench_finish_run() {
+  local clientpid=$1 pid=$2 log=$3
+  if ! wait "$clientpid"; then
+    bench_log "load client failed:"; tail -20 "$log.client.log" >&2
+  fi
+  LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+  bench_stop "$clientpid"
+  bench_stop "$pid"
+  if [[ ! -s $log.client.json ]]; then
+    bench_log "no result in $log.client.json"
+    return 1
+  fi
+}

@@ -46,7 +46,7 @@ bench_log "$REPEATS pair(s) of runs, $SUBSCRIBERS subscribers ($MARKED marked), 
 bench_log "server JVM: $PULSE_JVM_OPTS | client JVM: $CLIENT_JVM_OPTS | ulimit -n $(ulimit -n) | scheduling: ${BENCH_PRIO[*]:-default}"
 
 run_one() { # kind(stall|control) run
-  local kind=$1 run=$2 port pid clientpid log load0 load1 stall
+  local kind=$1 run=$2 port pid clientpid log load0 stall
   port=$(bench_free_port)
   log=$OUT/$kind-$run
   # from the results folder: a conf/config.yaml in the current directory would override the one in the JAR.
@@ -75,24 +75,9 @@ run_one() { # kind(stall|control) run
     --server-pid="$pid" "${CLIENT_ARGS[@]}" >"$log.client.json" 2>"$log.client.log" &
   clientpid=$!
   BENCH_PIDS+=("$clientpid")
-  if ! wait "$clientpid"; then
-    bench_log "load client failed:"; tail -20 "$log.client.log" >&2
-  fi
-  load1=$(cut -d' ' -f1-3 /proc/loadavg)
-  bench_stop "$clientpid"
-  bench_stop "$pid"
-  if [[ ! -s $log.client.json ]]; then
-    bench_log "run $run $kind produced no result"
-    return 1
-  fi
-  RESULT_JSON=$(tail -1 "$log.client.json") python3 - "$kind" "$run" "$COMMIT" "$load0" "$load1" "$PULSE_JVM_OPTS" \
-    >>"$OUT/runs.jsonl" <<'EOF'
-import json, os, sys
-r = json.loads(os.environ["RESULT_JSON"])
-r.update(kind=sys.argv[1], run=int(sys.argv[2]), commit=sys.argv[3], load_before=sys.argv[4], load_after=sys.argv[5],
-         server_jvm=sys.argv[6])
-print(json.dumps(r))
-EOF
+  bench_finish_run "$clientpid" "$pid" "$log" || { bench_log "run $run $kind produced no result"; return 1; }
+  bench_append_result "$log.client.json" "$OUT/runs.jsonl" kind="$kind" run:="$run" commit="$COMMIT" load_before="$load0" \
+    load_after="$LOAD_AFTER" server_jvm="$PULSE_JVM_OPTS"
   python3 "$BENCH_DIR/summarize-10k.py" stalled-row <<<"$(tail -1 "$OUT/runs.jsonl")" >&2 || true
 }
 

@@ -107,8 +107,10 @@ class ClusterIT {
 
   @Test
   @Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
-  @DisplayName("every node's samples reach a client on either node; a killed node drops out and its clients recover elsewhere")
+  @DisplayName("every node's samples reach a client on either node; a killed node drops out, its chat members are announced as gone, and its clients recover elsewhere")
   void clusterStreamsAndFailover(Vertx vertx, VertxTestContext ctx) throws Exception {
+    String room = "crash-" + Long.toHexString(System.nanoTime());
+    WsClient[] chat = new WsClient[1];
     redis = new RedisServer().start();
     int httpA = Edge.freePort();
     int httpB = Edge.freePort();
@@ -133,6 +135,12 @@ class ClusterIT {
         .compose(clientB -> clientB.await(f -> "system".equals(f.getString("type"))
           && "node-a".equals(f.getJsonObject("data").getString("instance"))))
         .map(clientA))
+      // alice on node-a and bob on node-b share a room: bob's node will die without a word about him
+      .compose(clientA -> chatter(httpA, "alice").compose(alice -> {
+        chat[0] = alice;
+        return join(alice, room);
+      }).compose(v -> chatter(httpB, "bob")).compose(bob -> join(bob, room))
+        .compose(v -> chat[0].await(presence(room, "joined", "bob"))).map(clientA))
       .compose(clientA -> vertx.executeBlocking(() -> {
         nodes.get(1).crash();
         return clientA;
@@ -143,6 +151,12 @@ class ClusterIT {
         return clientA;
       }))
       .compose(clientA -> until(vertx, httpA, "/health/ready", r -> clusterOf(r, 1)).map(x -> step("node-a sees a cluster of 1", clientA)))
+      // the lost node's members leave the room's view on node-a, and alice is told
+      .compose(clientA -> chat[0].await(presence(room, "left", "bob")).map(left -> {
+        step("alice heard bob leave with node-b", null);
+        ctx.verify(() -> assertThat(left.getInteger("count")).as("members left in the room").isEqualTo(1));
+        return clientA;
+      }))
       .compose(clientA -> {
         long seqBefore = clientA.ofType("system").stream().filter(f -> "node-a".equals(f.getJsonObject("data").getString("instance")))
           .mapToLong(f -> f.getJsonObject("data").getLong("seq")).max().orElse(0);

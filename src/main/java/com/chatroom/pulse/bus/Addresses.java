@@ -65,6 +65,19 @@ public final class Addresses {
    */
   public static final String NODE_DRAIN = "pulse.node.drain";
 
+  /**
+   * Node-local, internal: the Vert.x node id (a String) of a node that left the cluster, gracefully or not (a
+   * {@code kill -9}, a lost pod: Hazelcast drops it after {@code hazelcast.max.no.heartbeat.seconds}). Direction: the
+   * cluster manager → the room registry, which forgets that node's members. Only published on a clustered node.
+   */
+  public static final String CLUSTER_NODE_LEFT = "pulse.cluster.node-left";
+
+  /**
+   * Node-local, internal: the Vert.x node id (a String) of a node that joined the cluster, or came back to it after a
+   * network split healed. Direction: the cluster manager → the room registry. Only published on a clustered node.
+   */
+  public static final String CLUSTER_NODE_ADDED = "pulse.cluster.node-added";
+
   /** The cluster address of {@code room}. */
   public static String chatRoom(String room) {
     return CHAT_ROOM_PREFIX + room;

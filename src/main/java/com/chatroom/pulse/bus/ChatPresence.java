@@ -11,7 +11,7 @@ import java.util.List;
  * that has members there can keep its member view and tell its clients.
  *
  * @param room   room name
- * @param origin instance whose members joined or left
+ * @param origin the registry whose members joined or left: its Vert.x node id when clustered, else its instance id
  * @param joined users that joined (first connection of that user on that node)
  * @param left   users that left (last connection of that user on that node)
  * @param sync   true when {@code origin} has just subscribed to the room: every other node with members there answers

@@ -62,6 +62,14 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private Counter backlogTrimmed;
   private RoomOrdering ordering;
   private long metricsTimer;
+  /**
+   * This registry's name in presence batches: the Vert.x node id when clustered (a new one per process, so a node
+   * restarted under the same INSTANCE_ID is never mistaken for the one that died), the instance id otherwise.
+   */
+  private String self;
+  /** Nodes that left the cluster lately (bounded): one of them coming back is a healed network split. */
+  private final java.util.LinkedHashSet<String> departed = new java.util.LinkedHashSet<>();
+  static final int DEPARTED_KEPT = 256;
 
   public ChatRoomsVerticle(PulseConfig pulse) {
     this.pulse = pulse;
@@ -71,6 +79,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     MeterRegistry registry = Meters.registry(vertx);
+    self = vertx.isClustered() ? ((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId() : pulse.instanceId();
     rejects = new BusRejects(registry, "chat");
     accepted = Counter.builder(MeterNames.CHAT_MESSAGES).description("Chat messages sequenced on this node").register(registry);
     duplicates = Counter.builder(MeterNames.CHAT_DUPLICATES)
@@ -93,6 +102,8 @@ public final class ChatRoomsVerticle extends VerticleBase {
       config.identityConfigured() ? config : "none configured: /chat refuses every connection");
     return Future.all(
       vertx.eventBus().localConsumer(Addresses.CHAT_COMMANDS, this::onCommand).completion(),
+      vertx.eventBus().<String>localConsumer(Addresses.CLUSTER_NODE_LEFT, m -> nodeLeft(m.body())).completion(),
+      vertx.eventBus().<String>localConsumer(Addresses.CLUSTER_NODE_ADDED, m -> nodeAdded(m.body())).completion(),
       reactions.start());
   }
 
@@ -111,7 +122,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
         java.util.LinkedHashMap<String, Member> left = new java.util.LinkedHashMap<>(room.leftBatch);
         left.putAll(room.localMembers);
         if (!left.isEmpty()) {
-          vertx.eventBus().publish(Addresses.chatRoom(room.name), new ChatPresence(room.name, pulse.instanceId(), List.of(),
+          vertx.eventBus().publish(Addresses.chatRoom(room.name), new ChatPresence(room.name, self, List.of(),
             new ArrayList<>(left.values()), false));
         }
       }
@@ -160,7 +171,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
       // clustered: the other nodes' members joined before this subscription existed; ask them for their lists
       room.subscribed = room.consumer.completion().onSuccess(v -> {
         if (vertx.isClustered()) {
-          vertx.eventBus().publish(Addresses.chatRoom(r.name), new ChatPresence(r.name, pulse.instanceId(),
+          vertx.eventBus().publish(Addresses.chatRoom(r.name), new ChatPresence(r.name, self,
             new ArrayList<>(r.localMembers.values()), List.of(), true));
         }
       });
@@ -330,7 +341,7 @@ public final class ChatRoomsVerticle extends VerticleBase {
     if (room.joinedBatch.isEmpty() && room.leftBatch.isEmpty()) {
       return null;
     }
-    ChatPresence batch = new ChatPresence(room.name, pulse.instanceId(), new ArrayList<>(room.joinedBatch.values()),
+    ChatPresence batch = new ChatPresence(room.name, self, new ArrayList<>(room.joinedBatch.values()),
       new ArrayList<>(room.leftBatch.values()), false);
     room.joinedBatch.clear();
     room.leftBatch.clear();
@@ -340,18 +351,23 @@ public final class ChatRoomsVerticle extends VerticleBase {
   private void onPresence(Room room, ChatPresence p) {
     List<Member> joined = p.joined();
     List<Member> left = p.left();
-    if (!p.origin().equals(pulse.instanceId())) {
+    if (!p.origin().equals(self)) {
       List<List<Member>> changes = room.applyRemote(p.origin(), p.joined(), p.left());
       joined = changes.get(0);
       left = changes.get(1);
       if (p.sync() && !room.localMembers.isEmpty()) {
-        ChatPresence answer = new ChatPresence(room.name, pulse.instanceId(), new ArrayList<>(room.localMembers.values()), List.of(), false);
+        ChatPresence answer = new ChatPresence(room.name, self, new ArrayList<>(room.localMembers.values()), List.of(), false);
         room.answers.add(answer);
         vertx.eventBus().publish(Addresses.chatRoom(room.name), answer);
       }
     } else if (p.sync() || room.answers.remove(p)) {
       return; // our own request for lists, or our answer to one: our members are announced by our regular batches
     }
+    announce(room, joined, left);
+  }
+
+  /** Tells this node's members of {@code room} who came and went, with the count (and the list, if short). */
+  private void announce(Room room, List<Member> joined, List<Member> left) {
     if (joined.isEmpty() && left.isEmpty()) {
       return;
     }
@@ -363,6 +379,63 @@ public final class ChatRoomsVerticle extends VerticleBase {
     }
     dispatched();
     vertx.eventBus().publish(Addresses.CHAT_DELIVER, new ChatFrame(room.name, 0, WsWire.sharedTextFrame(frame.toBuffer()), 0), local);
+  }
+
+  /**
+   * A node left the cluster. One that drained said goodbye already (its leaves came before it left); one that was
+   * killed or cut off never will: its members are forgotten here and announced as gone, except those still connected
+   * here or known on another node.
+   */
+  private void nodeLeft(String node) {
+    if (node == null || node.equals(self)) {
+      return;
+    }
+    departed.remove(node);
+    departed.add(node);
+    if (departed.size() > DEPARTED_KEPT) {
+      departed.remove(departed.iterator().next());
+    }
+    int dropped = 0;
+    int affected = 0;
+    for (Room room : rooms.values()) {
+      if (room.remote.containsKey(node)) {
+        List<Member> gone = room.dropOrigin(node);
+        affected++;
+        dropped += gone.size();
+        announce(room, List.of(), gone);
+      }
+    }
+    if (affected > 0) {
+      LOG.info("Node {} left the cluster without announcing its members: {} dropped from {} rooms", node, dropped, affected);
+    }
+  }
+
+  /**
+   * A node joined the cluster. A new one asks for member lists itself when it first subscribes to a room; one that
+   * left and came back (a healed network split) forgot this node's members as this node forgot its own: every room
+   * with members here asks again, listing its own, TRIM_SLICE rooms per turn of the event loop.
+   */
+  private void nodeAdded(String node) {
+    if (node == null || !departed.remove(node)) {
+      return;
+    }
+    List<Room> toSync = rooms.values().stream().filter(r -> !r.localMembers.isEmpty()).toList();
+    LOG.info("Node {} is back in the cluster: asking again for the member lists of {} rooms", node, toSync.size());
+    resync(toSync, 0);
+  }
+
+  private void resync(List<Room> toSync, int from) {
+    int to = Math.min(toSync.size(), from + TRIM_SLICE);
+    for (int i = from; i < to; i++) {
+      Room r = toSync.get(i);
+      if (rooms.get(r.name) == r && !r.localMembers.isEmpty()) {
+        vertx.eventBus().publish(Addresses.chatRoom(r.name), new ChatPresence(r.name, self,
+          new ArrayList<>(r.localMembers.values()), List.of(), true));
+      }
+    }
+    if (to < toSync.size()) {
+      vertx.runOnContext(v -> resync(toSync, to));
+    }
   }
 
   private static io.vertx.core.json.JsonArray memberArray(List<Member> members) {

@@ -106,6 +106,26 @@ final class Room {
     return List.of(added, removed);
   }
 
+  /**
+   * Forgets every member learned from {@code origin}, a node that left the cluster without saying so (killed, or cut
+   * off by the network).
+   *
+   * @return those of its members no longer in the room at all: not connected here and not known on another node
+   */
+  List<Member> dropOrigin(String origin) {
+    Map<String, Member> members = remote.remove(origin);
+    if (members == null) {
+      return List.of();
+    }
+    List<Member> gone = new ArrayList<>();
+    members.values().forEach(m -> {
+      if (!localMembers.containsKey(m.id()) && remote.values().stream().noneMatch(other -> other.containsKey(m.id()))) {
+        gone.add(m);
+      }
+    });
+    return gone;
+  }
+
   /** Distinct users in the room, here and on the nodes this node has heard from. */
   int memberCount() {
     if (remote.isEmpty()) {

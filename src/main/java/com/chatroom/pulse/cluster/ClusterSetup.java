@@ -4,7 +4,6 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,7 +61,7 @@ public final class ClusterSetup {
   }
 
   /** Vert.x's default Hazelcast config (its internal maps) with the network set from the environment. */
-  public static HazelcastClusterManager clusterManager(Map<String, String> env) {
+  public static PulseClusterManager clusterManager(Map<String, String> env) {
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(env.getOrDefault("CLUSTER_NAME", DEFAULT_NAME));
     config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -93,7 +92,7 @@ public final class ClusterSetup {
       join.getTcpIpConfig().setEnabled(true).setMembers(Arrays.stream(env.getOrDefault("CLUSTER_MEMBERS", "127.0.0.1")
         .split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList());
     }
-    return new HazelcastClusterManager(config);
+    return new PulseClusterManager(config);
   }
 
   private static int port(Map<String, String> env, String name, int fallback) {

@@ -6,6 +6,7 @@ import com.chatroom.pulse.bus.ChatMessage;
 import com.chatroom.pulse.bus.ChatPresence;
 import com.chatroom.pulse.bus.ChatPresence.Member;
 import com.chatroom.pulse.metrics.MeterNames;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -141,6 +142,72 @@ class ChatRoomsTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("a node that leaves the cluster unannounced: its members are dropped and announced as left (unless known elsewhere); when it comes back, this node asks for lists again")
+  void nodeLeftAndBack(Vertx vertx, VertxTestContext ctx) {
+    client = WsClient.newClient(vertx, 0);
+    List<ChatPresence> syncs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.Promise<Void> bothSynced = io.vertx.core.Promise.promise();
+    for (String room : List.of("room", "room2")) {
+      vertx.eventBus().<Object>consumer(Addresses.chatRoom(room), m -> {
+        if (m.body() instanceof ChatPresence p && p.origin().equals("edge-test") && p.sync() && nodeBLeft) {
+          syncs.add(p);
+          if (syncs.stream().map(ChatPresence::room).distinct().count() == 2) {
+            bothSynced.tryComplete();
+          }
+        }
+      });
+    }
+    WsClient[] a = new WsClient[1];
+    Chat.deploy(vertx, new JsonObject().put("presence_batch_ms", 20))
+      .compose(port -> Chat.connect(vertx, client, port, "alice"))
+      .compose(alice -> {
+        a[0] = alice;
+        return join(alice, "room", null).compose(x -> join(alice, "room2", null));
+      })
+      .compose(x -> {
+        // carol and dave on node-b, dave also on node-c; erin on node-b in room2
+        vertx.eventBus().publish(Addresses.chatRoom("room"), new ChatPresence("room", "node-b",
+          List.of(new Member("carol", "Carol"), new Member("dave", "Dave")), List.of(), false));
+        vertx.eventBus().publish(Addresses.chatRoom("room"), new ChatPresence("room", "node-c",
+          List.of(new Member("dave", "Dave")), List.of(), false));
+        vertx.eventBus().publish(Addresses.chatRoom("room2"), new ChatPresence("room2", "node-b",
+          List.of(new Member("erin", "Erin")), List.of(), false));
+        return Future.all(a[0].await(f -> "presence".equals(f.getString("type")) && "room".equals(f.getString("room")) && f.getInteger("count") == 3),
+          a[0].await(f -> "presence".equals(f.getString("type")) && "room2".equals(f.getString("room")) && f.getInteger("count") == 2));
+      })
+      .compose(x -> {
+        nodeBLeft = true;
+        vertx.eventBus().publish(Addresses.CLUSTER_NODE_LEFT, "node-b");
+        return Future.all(a[0].await(f -> "presence".equals(f.getString("type")) && "room".equals(f.getString("room")) && !f.getJsonArray("left").isEmpty()),
+          a[0].await(f -> "presence".equals(f.getString("type")) && "room2".equals(f.getString("room")) && !f.getJsonArray("left").isEmpty()));
+      })
+      .compose(left -> {
+        ctx.verify(() -> {
+          JsonObject room = left.resultAt(0);
+          assertThat(room.getJsonArray("left")).extracting(m -> ((JsonObject) m).getString("id")).containsExactly("carol");
+          assertThat(room.getInteger("count")).as("alice, and dave still on node-c").isEqualTo(2);
+          assertThat(room.getJsonArray("members")).extracting(m -> ((JsonObject) m).getString("id")).containsExactlyInAnyOrder("alice", "dave");
+          JsonObject room2 = left.resultAt(1);
+          assertThat(room2.getJsonArray("left")).extracting(m -> ((JsonObject) m).getString("id")).containsExactly("erin");
+          assertThat(room2.getInteger("count")).isEqualTo(1);
+        });
+        // a node never seen leave joins (a new pod): nothing to ask; node-b comes back (a split healed): ask again
+        vertx.eventBus().publish(Addresses.CLUSTER_NODE_ADDED, "node-z");
+        vertx.eventBus().publish(Addresses.CLUSTER_NODE_ADDED, "node-b");
+        return bothSynced.future();
+      })
+      .onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+        assertThat(syncs).as("one request per room with members here, none for the new node").hasSize(2)
+          .allSatisfy(p -> assertThat(p.joined()).hasSize(1));
+        assertThat(a[0].ofType("presence").stream().filter(f -> !f.getJsonArray("left").isEmpty())).as("no one left twice").hasSize(2);
+        ctx.completeNow();
+      })));
+  }
+
+  private volatile boolean nodeBLeft;
 
   private volatile boolean syncSent;
 }

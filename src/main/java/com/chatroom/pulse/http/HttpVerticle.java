@@ -72,15 +72,17 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     router.get("/metrics").handler(this::scrape);
-    // probes and /metrics above stay open; with a dashboard token, every GET below needs it
-    DashboardAuth.mount(router, vertx, config.http().dashboardToken(), config.http().adminToken());
     gate = new UpgradeGate(vertx, Meters.registry(vertx), config.http().upgradeRate(), config.http().upgradeBurst(),
       config.http().upgradeQueue());
-    // draining is checked again after the gate: an upgrade may have waited there while the node began to drain
-    router.get("/metrics/stream").handler(this::refuseWhileDraining).handler(gate::handle).handler(this::refuseWhileDraining)
-      .handler(stream::handle);
+    // draining is checked again after the gate: an upgrade may have waited there while the node began to drain.
+    // /chat has its own identity check (JWT or anonymous nickname): the chat service's users never hold the
+    // operators' dashboard token, and their "Authorization: Bearer" carries a JWT
     router.get("/chat").handler(this::refuseWhileDraining).handler(gate::handle).handler(this::refuseWhileDraining)
       .handler(chat::handle);
+    // probes, /metrics and /chat above stay open to it; with a dashboard token, every GET below needs it
+    DashboardAuth.mount(router, vertx, config.http().dashboardToken(), config.http().adminToken());
+    router.get("/metrics/stream").handler(this::refuseWhileDraining).handler(gate::handle).handler(this::refuseWhileDraining)
+      .handler(stream::handle);
     IngestRoutes.mount(router, vertx, config.http());
     router.get("/api/metrics/current").handler(this::currentMetrics);
     HistoryRoutes.mount(router, vertx, config);

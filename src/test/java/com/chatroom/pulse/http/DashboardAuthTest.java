@@ -28,11 +28,13 @@ class DashboardAuthTest {
 
   private static final String TOKEN = "dashboard-token-0123456789";
   private static final String ADMIN = "admin-token-0123456789ab";
+  private static final String JWT_SECRET = "chat-jwt-secret-for-the-dashboard-test-0123456789";
   private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
   private int deploy(Vertx vertx, String dashboardToken) throws Exception {
     PulseConfig config = Edge.deploy(vertx, new JsonObject().put("http", new JsonObject()
-        .put("dashboard_token", dashboardToken).put("admin_token", ADMIN)))
+        .put("dashboard_token", dashboardToken).put("admin_token", ADMIN))
+        .put("chat", new JsonObject().put("allow_anonymous", true).put("jwt_secret", JWT_SECRET)))
       .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     return config.http().port();
   }
@@ -88,6 +90,38 @@ class DashboardAuthTest {
     WebSocket ws = http.newWebSocketBuilder().header("Authorization", "Bearer " + TOKEN)
       .buildAsync(stream, new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("set, /chat keeps its own identity check: chat users connect with their JWT (a Bearer that is not the dashboard token) or a nickname, without the dashboard token")
+  void chatIsNotBehindTheDashboardToken(Vertx vertx) throws Exception {
+    int port = deploy(vertx, TOKEN);
+    String jwt = io.vertx.ext.auth.jwt.JWTAuth.create(vertx, new io.vertx.ext.auth.jwt.JWTAuthOptions().addPubSecKey(
+        new io.vertx.ext.auth.PubSecKeyOptions().setAlgorithm("HS256").setBuffer(JWT_SECRET)))
+      .generateToken(new JsonObject().put("sub", "carol").put("name", "Carol"), new io.vertx.ext.auth.JWTOptions().setExpiresInSeconds(600));
+    for (String[] client : new String[][] {{"/chat", "Bearer " + jwt, "Carol"}, {"/chat?nickname=dave", null, "dave"}}) {
+      java.util.concurrent.CompletableFuture<String> hello = new java.util.concurrent.CompletableFuture<>();
+      WebSocket.Builder builder = http.newWebSocketBuilder();
+      if (client[1] != null) {
+        builder.header("Authorization", client[1]);
+      }
+      WebSocket ws = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + client[0]), new WebSocket.Listener() {
+        @Override
+        public java.util.concurrent.CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+          hello.complete(data.toString());
+          return null;
+        }
+      }).get(10, TimeUnit.SECONDS);
+      JsonObject frame = new JsonObject(hello.get(10, TimeUnit.SECONDS));
+      assertThat(frame.getString("type")).isEqualTo("hello");
+      assertThat(frame.getJsonObject("user").getString("name")).isEqualTo(client[2]);
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
+    }
+    // a wrong JWT is still refused, by the chat's own check
+    assertThatThrownBy(() -> http.newWebSocketBuilder().header("Authorization", "Bearer not-a-jwt")
+      .buildAsync(URI.create("ws://127.0.0.1:" + port + "/chat"), new WebSocket.Listener() { }).join())
+      .isInstanceOf(CompletionException.class).cause().isInstanceOfSatisfying(WebSocketHandshakeException.class,
+        e -> assertThat(e.getResponse().statusCode()).isEqualTo(401));
   }
 
   @Test

@@ -55,7 +55,7 @@ def stalled(path):
 def storm_row(r):
     o = r["outcomes"]
     e = r["existing"]
-    return (f"| {r['run']} | {r.get('upgrade_rate', r.get('accept_rate', 'default'))} | {r['connects']:,} in {r['storm_seconds']} s "
+    return (f"| {r['run']} | {r.get('upgrade_rate', r.get('accept_rate', 'default'))} | {r.get('warmup_connections', 'default')} | {r['connects']:,} in {r['storm_seconds']} s "
             f"/ decided {r.get('all_decided_seconds', '?')} s | {r['cap_stream']:,} / {r['cap_chat']:,} "
             f"| {o.get('stream.hello', 0):,} / {o.get('stream.closed.1013', 0):,} "
             f"| {o.get('chat.hello', 0):,} / {o.get('chat.closed.1013', 0):,} | {other(o)} "
@@ -70,10 +70,10 @@ def other(o):
     return ", ".join(f"{k} {v}" for k, v in sorted(rest.items())) or "none"
 
 
-STORM_HEAD = ("| Run | Upgrade gate rate | Connects issued / all decided | Cap stream / chat | Stream: hello / 1013 | Chat: hello / 1013 | Other outcomes "
+STORM_HEAD = ("| Run | Upgrade gate rate | Warm-up connects | Connects issued / all decided | Cap stream / chat | Stream: hello / 1013 | Chat: hello / 1013 | Other outcomes "
               "| Existing stream reader p99 before / during / after (ms) | Existing chat p99 before / during / after (ms) "
               "| Existing clients: missed | Server RSS peak (MiB) | Load avg at start |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def storm(path):

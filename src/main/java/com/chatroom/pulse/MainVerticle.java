@@ -7,6 +7,7 @@ import com.chatroom.pulse.chat.ChatRoomsVerticle;
 import com.chatroom.pulse.config.ConfigLoader;
 import com.chatroom.pulse.config.PulseConfig;
 import com.chatroom.pulse.history.HistoryVerticle;
+import com.chatroom.pulse.http.HandshakeWarmUp;
 import com.chatroom.pulse.http.HttpVerticle;
 import com.chatroom.pulse.http.NodeStatus;
 import com.chatroom.pulse.ingest.MetricsBridgeVerticle;
@@ -120,6 +121,8 @@ public final class MainVerticle extends VerticleBase {
         : Future.succeededFuture("sampler disabled"))
       .onSuccess(v -> {
         NodeStatus status = NodeStatus.of(vertx);
+        // readiness waits for it (from this call on); the deployment does not
+        HandshakeWarmUp.run(vertx, config);
         status.markDeployed();
         LOG.info("Chat-Room Pulse is up: instance {}, HTTP on {}:{} ({} edge instances), history in {}, chat {}, bridge {}, sampler {}, alerts {}, optimizer {}, clustered {}",
           config.instanceId(), config.http().host(), status.httpPort(), config.http().instances(),

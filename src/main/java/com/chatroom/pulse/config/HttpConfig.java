@@ -16,9 +16,12 @@ package com.chatroom.pulse.config;
  *                       (0: no gate)
  * @param upgradeBurst  upgrades an instance lets go ahead at once, without waiting, after a quiet spell
  * @param upgradeQueue  upgrades that may wait per instance; past that one is refused with 503
+ * @param warmupConnections loopback WebSocket connects the node makes to itself at start-up, before it is ready, so
+ *                       a connect storm does not meet its handshake paths cold (0: none)
  */
 public record HttpConfig(String host, int port, int instances, int maxFrameBytes, String adminToken, String ingestToken,
-                         String dashboardToken, int upgradeRate, int upgradeBurst, int upgradeQueue) {
+                         String dashboardToken, int upgradeRate, int upgradeBurst, int upgradeQueue,
+                         int warmupConnections) {
 
   /** Secrets never appear in logs or toString. */
   @Override
@@ -26,7 +29,7 @@ public record HttpConfig(String host, int port, int instances, int maxFrameBytes
     return "HttpConfig[host=" + host + ", port=" + port + ", instances=" + instances + ", maxFrameBytes=" + maxFrameBytes
       + ", adminToken=" + (adminToken.isEmpty() ? "unset" : "***") + ", ingestToken=" + (ingestToken.isEmpty() ? "unset" : "***")
       + ", dashboardToken=" + (dashboardToken.isEmpty() ? "unset" : "***") + ", upgradeRate=" + upgradeRate
-      + ", upgradeBurst=" + upgradeBurst + ", upgradeQueue=" + upgradeQueue + "]";
+      + ", upgradeBurst=" + upgradeBurst + ", upgradeQueue=" + upgradeQueue + ", warmupConnections=" + warmupConnections + "]";
   }
 
   static HttpConfig read(ConfigReader r) {
@@ -41,7 +44,8 @@ public record HttpConfig(String host, int port, int instances, int maxFrameBytes
       token(r, "dashboard_token"),
       r.integer("upgrade_rate", 1000, 0, 1_000_000),
       r.integer("upgrade_burst", 50, 1, 1_000_000),
-      r.integer("upgrade_queue", 10_000, 0, 1_000_000));
+      r.integer("upgrade_queue", 10_000, 0, 1_000_000),
+      r.integer("warmup_connections", 2000, 0, 100_000));
     r.rejectUnknown();
     return config;
   }

@@ -150,6 +150,7 @@ public final class HttpVerticle extends VerticleBase {
       : Status.OK(new JsonObject().put("draining", false))));
     checks.register("deployment", promise -> promise.complete(NodeStatus.of(vertx).deployed()
       ? Status.OK() : Status.KO(new JsonObject().put("reason", "verticles still deploying"))));
+    checks.register("warmup", promise -> promise.complete(warmUpStatus()));
     checks.register("sampler", promise -> promise.complete(samplerStatus()));
     checks.register("load", promise -> promise.complete(loadStatus()));
     if (vertx.isClustered()) {
@@ -178,6 +179,17 @@ public final class HttpVerticle extends VerticleBase {
   private Status clusterStatus() {
     var manager = ((io.vertx.core.internal.VertxInternal) vertx).clusterManager();
     return Status.OK(new JsonObject().put("node_id", manager.getNodeId()).put("nodes", manager.getNodes().size()));
+  }
+
+  /** Not ready while the handshake paths warm up (a few seconds at start-up): a storm would meet them cold. */
+  private Status warmUpStatus() {
+    HandshakeWarmUp.Result w = NodeStatus.of(vertx).warmUp();
+    if (w == null) {
+      return Status.OK(new JsonObject().put("state", "none"));
+    }
+    JsonObject data = new JsonObject().put("state", w.state()).put("connects", w.done()).put("of", w.target())
+      .put("failed", w.failed()).put("ms", w.millis());
+    return w.running() ? Status.KO(data.put("reason", "warming up the WebSocket handshake paths")) : Status.OK(data);
   }
 
   private Status samplerStatus() {

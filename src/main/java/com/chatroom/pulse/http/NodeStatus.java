@@ -24,6 +24,8 @@ public final class NodeStatus implements Shareable {
   private final AtomicReference<Shedding> shedding = new AtomicReference<>();
   private final java.util.concurrent.atomic.AtomicLong upgradesWaiting = new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean upgradesGauge = new AtomicBoolean();
+  /** The handshake warm-up's progress; null where none was asked for (an edge deployed without MainVerticle). */
+  private final AtomicReference<HandshakeWarmUp.Result> warmUp = new AtomicReference<>();
 
   /**
    * The optimizer's {@code shed_load} in force on this node: readiness answers 503 with this reason.
@@ -89,5 +91,14 @@ public final class NodeStatus implements Shareable {
     io.micrometer.core.instrument.Gauge.builder(com.chatroom.pulse.metrics.MeterNames.HTTP_UPGRADES_WAITING, upgradesWaiting,
         java.util.concurrent.atomic.AtomicLong::get)
       .description("WebSocket upgrades waiting their turn at the edge's upgrade gate").register(registry);
+  }
+
+  /** The handshake warm-up's latest progress, or null if this node runs none. */
+  public HandshakeWarmUp.Result warmUp() {
+    return warmUp.get();
+  }
+
+  void warmUp(HandshakeWarmUp.Result progress) {
+    warmUp.set(progress);
   }
 }

@@ -59,8 +59,13 @@ public final class StormClient {
   private final int appRate;
   private final String ingestToken;
   private final long serverPid;
+  private final int warmupConnects;
 
   private volatile int phase = -1;
+  private volatile long stormStartNanos;
+  /** Existing clients' deliveries slower than 250 ms during the storm: [arrival ms after the storm began, latency ms]. */
+  private final java.util.List<double[]> slowStream = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+  private final java.util.List<double[]> slowChat = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private final Histogram[] streamLatency = new Histogram[3];
   private final Histogram[] chatLatency = new Histogram[3];
   private final long[] rssMaxKiB = {-1, -1, -1};
@@ -101,6 +106,7 @@ public final class StormClient {
     appRate = o.integer("app-rate", 20, 1, 1000);
     ingestToken = o.string("ingest-token", "bench-ingest-token-0001");
     serverPid = o.integer("server-pid", 0, 0, Integer.MAX_VALUE);
+    warmupConnects = o.integer("warmup-connects", 0, 0, 100_000);
     for (int p = 0; p < 3; p++) {
       streamLatency[p] = new Histogram(60_000_000L, 3);
       chatLatency[p] = new Histogram(60_000_000L, 3);
@@ -128,6 +134,11 @@ public final class StormClient {
     keep.add(stormClient);
     vertx.setPeriodic(100, id -> sampleRss());
 
+    if (warmupConnects > 0) {
+      long t0 = System.nanoTime();
+      on(stormContext, () -> warmUp(stormClient)).get(300, TimeUnit.SECONDS);
+      log("warm-up: %d connects opened and closed in %.2f s", warmupConnects, (System.nanoTime() - t0) / 1e9);
+    }
     on(existingContext, () -> connectExisting(existingClient)).get(60, TimeUnit.SECONDS);
     log("existing clients connected: 1 stream reader, %d chat members in room '%s'", chatMembers, ROOM);
     on(existingContext, () -> {
@@ -140,8 +151,9 @@ public final class StormClient {
     phase = BEFORE;
     Thread.sleep(beforeSeconds * 1000L);
 
-    phase = DURING;
     long stormStart = System.nanoTime();
+    stormStartNanos = stormStart;
+    phase = DURING;
     double[] issuedIn = new double[1];
     on(stormContext, () -> storm(stormClient).map(v -> {
       issuedIn[0] = (System.nanoTime() - stormStart) / 1e9;
@@ -216,7 +228,7 @@ public final class StormClient {
       streamLastSeq = Math.max(streamLastSeq, seq);
     } else if (data.toString().startsWith("{\"type\":\"app\"") && data.toString().contains("\"service\":\"storm-bench\"")) {
       appReceived++;
-      record(streamLatency, received - FrameScan.timestampMicros(frame));
+      record(streamLatency, slowStream, received - FrameScan.timestampMicros(frame));
     }
   }
 
@@ -236,7 +248,7 @@ public final class StormClient {
         memberLastSeq[member] = Math.max(memberLastSeq[member], seq);
         String body = f.getString("text", "");
         if (body.startsWith("t=")) {
-          record(chatLatency, (System.nanoTime() - Long.parseLong(body.substring(2))) / 1000);
+          record(chatLatency, slowChat, (System.nanoTime() - Long.parseLong(body.substring(2))) / 1000);
         }
       }
       case "ack" -> {
@@ -248,11 +260,27 @@ public final class StormClient {
     }
   }
 
-  private void record(Histogram[] histograms, long micros) {
+  private void record(Histogram[] histograms, java.util.List<double[]> slow, long micros) {
     int p = phase;
     if (p >= 0 && p < 3) {
       histograms[p].recordValue(Math.max(0, Math.min(micros, 59_999_999L)));
     }
+    if (p == DURING && micros > 250_000 && slow.size() < 1000) {
+      slow.add(new double[] {Math.round((System.nanoTime() - stormStartNanos) / 1e5) / 10d, Math.round(micros / 100d) / 10d});
+    }
+  }
+
+  /** The slow deliveries as {"at_ms": [...], "latency_ms": [...]}, in arrival order. */
+  private static JsonObject slowList(java.util.List<double[]> slow) {
+    io.vertx.core.json.JsonArray at = new io.vertx.core.json.JsonArray();
+    io.vertx.core.json.JsonArray latency = new io.vertx.core.json.JsonArray();
+    synchronized (slow) {
+      slow.forEach(x -> {
+        at.add(x[0]);
+        latency.add(x[1]);
+      });
+    }
+    return new JsonObject().put("at_ms", at).put("latency_ms", latency);
   }
 
   private void sendChat() {
@@ -281,6 +309,40 @@ public final class StormClient {
           appAccepted++;
         }
       });
+  }
+
+  /**
+   * Before anything is measured: {@code warmup-connects} connects, alternating endpoints, 20 at a time, each closed
+   * once its hello arrives, so the server's handshake paths are compiled before the storm (what a node that has
+   * served for a while has, and a freshly started one has not).
+   */
+  private Future<Void> warmUp(WebSocketClient client) {
+    Promise<Void> done = Promise.promise();
+    int[] next = {0};
+    int[] finished = {0};
+    Runnable[] one = new Runnable[1];
+    one[0] = () -> {
+      if (next[0] >= warmupConnects) {
+        return;
+      }
+      int i = next[0]++;
+      boolean stream = i % 2 == 0;
+      ClientWebSocket ws = client.webSocket();
+      ws.textMessageHandler(text -> ws.close());
+      ws.closeHandler(v -> {
+        if (++finished[0] == warmupConnects) {
+          done.tryComplete();
+        }
+        one[0].run();
+      });
+      ws.connect(new WebSocketConnectOptions().setAllowOriginHeader(false)
+          .setURI(stream ? "/metrics/stream?streams=alerts" : "/chat?nickname=warm" + i))
+        .onFailure(e -> done.tryFail(e));
+    };
+    for (int k = 0; k < Math.min(20, warmupConnects); k++) {
+      one[0].run();
+    }
+    return done.future();
   }
 
   /** Issues the connects evenly over the storm, alternating endpoints, every 10 ms. */
@@ -368,7 +430,8 @@ public final class StormClient {
       .put("chat_member_gaps", memberGapsTotal).put("chat_members_behind", membersBehind)
       .put("closes", new JsonObject(new TreeMap<>(existingCloses).entrySet().stream()
         .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> (Object) e.getValue().get()))))
-      .put("phases", detail);
+      .put("phases", detail)
+      .put("slow_during", new JsonObject().put("stream", slowList(slowStream)).put("chat", slowList(slowChat)));
     long peak = Math.max(rssMaxKiB[0], Math.max(rssMaxKiB[1], rssMaxKiB[2]));
     return new JsonObject().put("connects", connects).put("storm_seconds", stormSeconds)
       .put("issued_seconds", Report.round(issuedIn, 2)).put("all_decided_seconds", Report.round(decidedIn, 2))

@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * one core, the JIT's compiler threads then take ~40 % of the CPU and the clients already connected wait seconds (see
  * RELIABILITY.md, connection storm). 2,000 warm-up connects, a few seconds at start-up, bring that down tenfold.
  * <p>
+ * Upgrades from clients that arrive meanwhile warm the same paths and count towards the target: a node met by a storm
+ * before it is ready (no load balancer holding the storm back) is ready once that many went through, not later.
+ * <p>
  * Never blocks readiness for good: a connect that fails is counted and the next one goes; after
  * {@value #MAX_FAILURES} failures, {@value #DEADLINE_MS} ms or a drain it stops, and the node is ready all the same.
  * The connections are ordinary ones: they go through the upgrade gate and are counted in the edge's metrics.
@@ -111,7 +114,9 @@ public final class HandshakeWarmUp {
       finish(failed + " connects failed");
       return;
     }
-    if (issued >= target) {
+    // clients connecting meanwhile (a reconnect storm on a node nobody holds back until it is ready, as without a
+    // load balancer) warm the same paths: the node is warm once that many upgrades went through, its own or not
+    if (issued >= target || status.upgradesAdmitted().get() >= target) {
       if (inFlight == 0) {
         finish(null);
       }
@@ -174,8 +179,9 @@ public final class HandshakeWarmUp {
     status.warmUp(result);
     client.close();
     if (stoppedBecause == null) {
-      LOG.info("Warmed up the WebSocket handshake paths: {} connects ({}) in {} ms", done,
-        chat ? "/metrics/stream and anonymous /chat in turn" : "/metrics/stream", result.millis());
+      long others = Math.max(0, status.upgradesAdmitted().get() - issued);
+      LOG.info("Warmed up the WebSocket handshake paths: {} own connects ({}) and {} upgrades from clients in {} ms",
+        done, chat ? "/metrics/stream and anonymous /chat in turn" : "/metrics/stream", others, result.millis());
     } else {
       LOG.warn("Warm-up of the WebSocket handshake paths stopped ({}) after {} of {} connects, {} failed (first: {}), "
         + "{} ms; the node is ready all the same", stoppedBecause, done, target, failed, firstFailure, result.millis());

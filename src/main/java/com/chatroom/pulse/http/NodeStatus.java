@@ -24,6 +24,8 @@ public final class NodeStatus implements Shareable {
   private final AtomicReference<Shedding> shedding = new AtomicReference<>();
   private final java.util.concurrent.atomic.AtomicLong upgradesWaiting = new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean upgradesGauge = new AtomicBoolean();
+  /** WebSocket upgrades the edge instances' gates let go ahead since start, the warm-up's own included. */
+  private final java.util.concurrent.atomic.AtomicLong upgradesAdmitted = new java.util.concurrent.atomic.AtomicLong();
   /** The handshake warm-up's progress; null where none was asked for (an edge deployed without MainVerticle). */
   private final AtomicReference<HandshakeWarmUp.Result> warmUp = new AtomicReference<>();
 
@@ -91,6 +93,10 @@ public final class NodeStatus implements Shareable {
     io.micrometer.core.instrument.Gauge.builder(com.chatroom.pulse.metrics.MeterNames.HTTP_UPGRADES_WAITING, upgradesWaiting,
         java.util.concurrent.atomic.AtomicLong::get)
       .description("WebSocket upgrades waiting their turn at the edge's upgrade gate").register(registry);
+  }
+
+  java.util.concurrent.atomic.AtomicLong upgradesAdmitted() {
+    return upgradesAdmitted;
   }
 
   /** The handshake warm-up's latest progress, or null if this node runs none. */

@@ -73,13 +73,13 @@ final class UpgradeGate {
   /** Route handler, before the endpoint's: go on now, wait (paused), or be refused. */
   void handle(RoutingContext ctx) {
     if (rate <= 0) {
-      ctx.next();
+      admit(ctx);
       return;
     }
     refill();
     if (waiting.isEmpty() && tokens >= 1) {
       tokens -= 1;
-      ctx.next();
+      admit(ctx);
       return;
     }
     if (waiting.size() >= queue) {
@@ -136,8 +136,14 @@ final class UpgradeGate {
       }
       tokens -= 1;
       released++;
-      ctx.next();
+      admit(ctx);
     }
     schedule();
+  }
+
+  /** On to the endpoint; counted node-wide, which the start-up warm-up watches (real upgrades warm the same paths). */
+  private void admit(RoutingContext ctx) {
+    node.upgradesAdmitted().incrementAndGet();
+    ctx.next();
   }
 }

@@ -98,6 +98,24 @@ class HandshakeWarmUpTest {
 
   @Test
   @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+  @DisplayName("clients' upgrades count towards the target: a node whose gates already let that many through is warm at once")
+  void clientsUpgradesCount(Vertx vertx) throws Exception {
+    PulseConfig config = deploy(vertx, new JsonObject().put("warmup_connections", 1000));
+    NodeStatus status = NodeStatus.of(vertx);
+    io.vertx.core.http.WebSocketClient ws = vertx.createWebSocketClient();
+    for (String uri : java.util.List.of("/metrics/stream", "/chat?nickname=early", "/metrics/stream")) {
+      ws.connect(config.http().port(), "127.0.0.1", uri).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    assertThat(status.upgradesAdmitted().get()).as("upgrades through the gates").isEqualTo(3);
+    // as if a storm had already brought 997 more before the warm-up began
+    status.upgradesAdmitted().addAndGet(997);
+    HandshakeWarmUp.Result result = warmUp(vertx, config).toCompletionStage().toCompletableFuture().get(45, TimeUnit.SECONDS);
+    assertThat(result.state()).isEqualTo("done");
+    assertThat(result.done()).as("own connects needed").isZero();
+  }
+
+  @Test
+  @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
   @DisplayName("a node already draining does not warm up")
   void notWhileDraining(Vertx vertx) throws Exception {
     PulseConfig config = deploy(vertx, new JsonObject().put("warmup_connections", 2000));

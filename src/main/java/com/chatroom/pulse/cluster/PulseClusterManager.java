@@ -25,20 +25,12 @@ public final class PulseClusterManager extends HazelcastClusterManager {
     super.nodeListener(new NodeListener() {
       @Override
       public void nodeAdded(String nodeID) {
-        NodeListener other = vertxListener;
-        if (other != null) {
-          other.nodeAdded(nodeID);
-        }
-        announce(Addresses.CLUSTER_NODE_ADDED, nodeID);
+        relay(nodeID, NodeListener::nodeAdded, Addresses.CLUSTER_NODE_ADDED);
       }
 
       @Override
       public void nodeLeft(String nodeID) {
-        NodeListener other = vertxListener;
-        if (other != null) {
-          other.nodeLeft(nodeID);
-        }
-        announce(Addresses.CLUSTER_NODE_LEFT, nodeID);
+        relay(nodeID, NodeListener::nodeLeft, Addresses.CLUSTER_NODE_LEFT);
       }
     });
   }
@@ -55,8 +47,15 @@ public final class PulseClusterManager extends HazelcastClusterManager {
     this.vertxListener = listener;
   }
 
-  /** Called on a Hazelcast event thread: the event bus is thread-safe, and consumers run on their own contexts. */
-  private void announce(String address, String nodeId) {
+  /**
+   * Vert.x's listener first, then the announcement. Called on a Hazelcast event thread: the event bus is
+   * thread-safe, and consumers run on their own contexts.
+   */
+  private void relay(String nodeId, java.util.function.BiConsumer<NodeListener, String> toVertx, String address) {
+    NodeListener other = vertxListener;
+    if (other != null) {
+      toVertx.accept(other, nodeId);
+    }
     Vertx v = vertx;
     if (v != null && nodeId != null) {
       v.eventBus().publish(address, nodeId, LOCAL);

@@ -71,13 +71,11 @@ class HandshakeWarmUpTest {
 
     // every warm-up connection is gone again on the server's side too
     MeterRegistry registry = Meters.registry(vertx);
-    long deadline = System.currentTimeMillis() + 10_000;
-    while ((registry.get(MeterNames.STREAM_SUBSCRIBERS).gauge().value() > 0
-      || registry.get(MeterNames.CHAT_CONNECTIONS).gauge().value() > 0) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-    }
-    assertThat(registry.get(MeterNames.STREAM_SUBSCRIBERS).gauge().value()).isZero();
-    assertThat(registry.get(MeterNames.CHAT_CONNECTIONS).gauge().value()).isZero();
+    com.chatroom.pulse.reliability.Waits.until(vertx, () -> registry.get(MeterNames.STREAM_SUBSCRIBERS).gauge().value() == 0
+        && registry.get(MeterNames.CHAT_CONNECTIONS).gauge().value() == 0, 10_000,
+        () -> "stream subscribers " + registry.get(MeterNames.STREAM_SUBSCRIBERS).gauge().value() + ", chat connections "
+          + registry.get(MeterNames.CHAT_CONNECTIONS).gauge().value())
+      .toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
   }
 
   @Test

@@ -14,13 +14,13 @@ import java.util.function.Supplier;
  * Waiting without sleeping, for the reliability scenarios that run their steps in sequence on the test thread: a
  * condition polled on a Vert.x timer, and a future awaited with a deadline (never on an event loop).
  */
-final class Waits {
+public final class Waits {
 
   private Waits() {
   }
 
   /** Completes when {@code done} holds (checked every 20 ms on a Vert.x timer); fails after {@code timeoutMs} with {@code what}. */
-  static Future<Void> until(Vertx vertx, BooleanSupplier done, long timeoutMs, Supplier<String> what) {
+  public static Future<Void> until(Vertx vertx, BooleanSupplier done, long timeoutMs, Supplier<String> what) {
     Promise<Void> result = Promise.promise();
     long deadline = System.currentTimeMillis() + timeoutMs;
     long timer = vertx.setPeriodic(20, id -> {

@@ -57,7 +57,8 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
 
   /** The scrape in flight on a worker, shared by the requests that arrive meanwhile; touched on this event loop only. */
-  private Future<String> scraping;
+  /** One scrape in flight per edge instance (see {@link #scrape}). */
+  private final SingleFlight<String> scraping = new SingleFlight<>();
   private UpgradeGate gate;
 
   public HttpVerticle(PulseConfig config) {
@@ -213,11 +214,8 @@ public final class HttpVerticle extends VerticleBase {
    * GET /metrics (the route is open) cannot fill the worker pool the sampler also runs on.
    */
   private void scrape(RoutingContext ctx) {
-    if (scraping == null) {
-      var registry = Meters.registry(vertx);
-      scraping = vertx.executeBlocking(registry::scrape, false).onComplete(ar -> scraping = null);
-    }
-    scraping.onComplete(ar -> {
+    var registry = Meters.registry(vertx);
+    scraping.run(() -> vertx.executeBlocking(registry::scrape, false)).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
